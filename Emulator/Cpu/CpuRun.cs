@@ -1,0 +1,117 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Emulator.Cpu.Decode;
+using Emulator.Cpu.Segmentation;
+
+namespace Emulator.Cpu;
+
+/// <summary>
+/// The interpreter loop. Shape for speed: the per-instruction work is one indirect call through
+/// the micro-op's handler pointer plus two predictable tests (handler result, exit request);
+/// block lookup goes through a per-CPU direct-mapped jump cache before the shared code cache;
+/// instruction and cycle counters are added once per block, not per instruction.
+/// </summary>
+public sealed unsafe partial class Cpu
+{
+    private const int JumpCacheSize = 4096;
+    private readonly Block?[] _jumpCache = new Block?[JumpCacheSize];
+
+    /// <summary>Invoked after each instruction when set (tracing, single-stepping); null on the fast path.</summary>
+    public Action<Cpu>? AfterInstruction;
+
+    internal void FlushJumpCache() => Array.Clear(_jumpCache);
+
+    /// <summary>
+    /// Runs until this CPU's clock reaches <paramref name="cycleLimit"/>, it halts or shuts down,
+    /// or <paramref name="instructionLimit"/> instructions have retired. Returns instructions retired.
+    /// In the functional timing mode every instruction costs one cycle.
+    /// </summary>
+    public long Run(long cycleLimit, long instructionLimit = long.MaxValue)
+    {
+        long startInstructions = Instructions;
+        long instructionEnd = instructionLimit == long.MaxValue ? long.MaxValue : Instructions + instructionLimit;
+        while (State == RunState.Running && Cycles < cycleLimit && Instructions < instructionEnd)
+        {
+            if (!InterruptShadow && (FlagsBase & EFlags.IF) != 0 && Interrupts is { HasPendingInterrupt: true })
+            {
+                DeliverExternalInterrupt(Interrupts.AcknowledgeInterrupt());
+                continue;
+            }
+
+            uint linear = Seg(SegReg.CS).Base + Eip;
+            ref Block? slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_jumpCache), (int)((linear ^ (linear >> 12)) & (JumpCacheSize - 1)));
+            Block? block = slot;
+            if (block is null || !block.Valid || block.Linear != linear || block.StartEip != Eip || block.Code32 != Code32)
+            {
+                block = Code.GetBlock(this, linear);
+                if (block is null)
+                {
+                    DeliverPendingException();
+                    continue;
+                }
+
+                slot = block;
+            }
+
+            long budget = Math.Min(cycleLimit - Cycles, instructionEnd - Instructions);
+            if (InterruptShadow || AfterInstruction is not null)
+            {
+                budget = 1;
+            }
+
+            InterruptShadow = false;
+            ExecuteBlock(block, budget);
+        }
+
+        return Instructions - startInstructions;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ExecuteBlock(Block block, long budget)
+    {
+        MicroOp[] ops = block.Ops;
+        int n = ops.Length;
+        if (budget < n)
+        {
+            n = (int)budget;
+        }
+
+        block.ExecCount++;
+        ExitRequested = false;
+        ref MicroOp first = ref MemoryMarshal.GetArrayDataReference(ops);
+        int i = 0;
+        int r = Exec.Next;
+        while (i < n)
+        {
+            ref MicroOp op = ref Unsafe.Add(ref first, i);
+            r = op.Fn(this, ref op);
+            i++;
+            if (r != Exec.Next || ExitRequested)
+            {
+                break;
+            }
+        }
+
+        ref MicroOp last = ref Unsafe.Add(ref first, i - 1);
+        int retired = i;
+        switch (r)
+        {
+            case Exec.Next:
+                Eip = last.NextEip;
+                break;
+            case Exec.Fault:
+                retired--;
+                Eip = (last.Flags & OpFlags.Code16) != 0 ? (ushort)last.Eip : last.Eip;
+                break;
+        }
+
+        Instructions += retired;
+        Cycles += retired;
+        if (r == Exec.Fault)
+        {
+            DeliverPendingException();
+        }
+
+        AfterInstruction?.Invoke(this);
+    }
+}

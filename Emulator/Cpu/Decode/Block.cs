@@ -1,0 +1,43 @@
+namespace Emulator.Cpu.Decode;
+
+/// <summary>
+/// A run of decoded instructions that starts at one EIP and ends at a control transfer, an
+/// instruction that changes how later code must be decoded or translated, a page end, or
+/// <see cref="CodeCache.MaxBlockInstructions"/>. Keyed by physical address, start EIP and code
+/// size; valid until a write touches one of its pages.
+/// </summary>
+public sealed class Block
+{
+    public Block(MicroOp[] ops, uint startEip, uint linear, uint physStart, uint physPage2, bool code32)
+    {
+        Ops = ops;
+        StartEip = startEip;
+        Linear = linear;
+        PhysStart = physStart;
+        PhysPage2 = physPage2;
+        Code32 = code32;
+        Valid = true;
+    }
+
+    public MicroOp[] Ops { get; }
+
+    public uint StartEip { get; }
+
+    /// <summary>CS.base + StartEip when decoded (the per-CPU jump cache key).</summary>
+    public uint Linear { get; }
+
+    public uint PhysStart { get; }
+
+    /// <summary>The second physical page an instruction straddles into, or <see cref="NoPage"/>.</summary>
+    public uint PhysPage2 { get; }
+
+    public bool Code32 { get; }
+
+    /// <summary>Cleared when code in the block's pages is written.</summary>
+    public bool Valid;
+
+    /// <summary>Times entered (for statistics and hot-block detection).</summary>
+    public long ExecCount;
+
+    public const uint NoPage = 0xFFFFFFFF;
+}
