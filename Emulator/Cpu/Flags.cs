@@ -127,6 +127,7 @@ public sealed unsafe partial class Cpu
     }
 
     /// <summary>The carry flag alone (0 or 1), cheaper than the full set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint GetCF()
     {
         int op = LazyOp;
@@ -285,6 +286,13 @@ public sealed unsafe partial class Cpu
     public bool Condition(int cc)
     {
         int op = LazyOp;
+        if (op != 0 && (uint)(cc - 4) <= 1)
+        {
+            // ZF comes from the result for every lazy kind: the loop-closing DEC/JNZ case.
+            bool zero = (LazyResult & SizeMask[op & 3]) == 0;
+            return cc == 4 ? zero : !zero;
+        }
+
         if ((op & ~3) == (int)LazyKind.Sub)
         {
             int size = op & 3;

@@ -1,0 +1,46 @@
+using Emulator.Cpu.Segmentation;
+
+namespace Emulator.Cpu;
+
+/// <summary>
+/// How the local APIC starts and stops its CPU (SDM Vol. 3, 10.4.7 and 8.4): INIT puts the CPU
+/// into wait-for-SIPI (an application processor) with the power-up register state; a STARTUP IPI
+/// to a waiting CPU starts it in real mode at vector &lt;&lt; 12; NMI is delivered through vector 2.
+/// </summary>
+public sealed partial class Cpu
+{
+    /// <summary>INIT: reset the architectural state and wait for a STARTUP IPI. Clocks and counters are kept.</summary>
+    public void ApplyInit()
+    {
+        long cycles = Cycles;
+        long instructions = Instructions;
+        Reset();
+        Cycles = cycles;
+        Instructions = instructions;
+        State = RunState.WaitForSipi;
+    }
+
+    /// <summary>STARTUP: a CPU in wait-for-SIPI starts at <paramref name="vector"/>:0000 in real mode; otherwise ignored.</summary>
+    public bool ApplyStartup(int vector)
+    {
+        if (State != RunState.WaitForSipi)
+        {
+            return false;
+        }
+
+        Seg(SegReg.CS) = SegmentCache.RealModeData((ushort)(vector << 8));
+        Eip = 0;
+        State = RunState.Running;
+        ExitRequested = true;
+        return true;
+    }
+
+    /// <summary>Wakes a halted CPU (an interrupt or NMI arrived); the scheduler calls it.</summary>
+    public void Wake()
+    {
+        if (State == RunState.Halted)
+        {
+            State = RunState.Running;
+        }
+    }
+}
