@@ -281,7 +281,7 @@ public sealed class SymbolTable
                 lastLabel = bestLabel.Value.Symbol;
             }
 
-            var answer = active.Count > 0 ? active.Max.Symbol : (currentSection is null ? null : lastLabel);
+            var answer = currentSection is null ? null : active.Count > 0 ? active.Max.Symbol : lastLabel;
             if (answers.Count == 0 || !ReferenceEquals(answers[^1], answer))
             {
                 starts.Add(p);
