@@ -109,6 +109,14 @@ public class SymbolTableTests
     }
 
     [Fact]
+    public void NothingResolvesOutsideTheSections()
+    {
+        var t = new SymbolTable([Sym("overhang", 0x1FF0, 0x20)], Sections);
+        Assert.Equal(("overhang", 0xFu), Resolve(t, 0x1FFF));
+        Assert.Null(t.FindByAddress(0x2000));
+    }
+
+    [Fact]
     public void SymbolAtTopOfAddressSpace()
     {
         var t = new SymbolTable([Sym("top", 0xFFFFFFF0, 0x10, ".hi")], [new(".hi", 0xFFFFF000, 0x1000)]);

@@ -111,6 +111,9 @@ public sealed class ElfImage
 
         private readonly bool InFile(ulong offset, ulong size) => offset <= (ulong)_file.Length && size <= (ulong)_file.Length - offset;
 
+        /// <summary>The bytes of a section whose range was checked; an empty section may have any offset.</summary>
+        private readonly ReadOnlySpan<byte> SectionBytes(uint offset, uint size) => size == 0 ? default : _file.Slice((int)offset, (int)size);
+
         public readonly ElfImage Run()
         {
             CheckIdentification();
@@ -362,7 +365,7 @@ public sealed class ElfImage
                     throw Fail($"section name table (section {shstrndx}) is not a string table (type {n.Type})");
                 }
 
-                names = _file.Slice((int)n.Offset, (int)n.Size);
+                names = SectionBytes(n.Offset, n.Size);
             }
 
             var sections = new ElfSection[shnum];
@@ -408,8 +411,8 @@ public sealed class ElfImage
 
             // Both ranges were checked against the file when the section headers were read, so the
             // symbol count is bounded by the file size before anything is allocated for it.
-            var entries = _file.Slice((int)symtab.Offset, (int)symtab.Size);
-            var strings = _file.Slice((int)strtab.Offset, (int)strtab.Size);
+            var entries = SectionBytes(symtab.Offset, symtab.Size);
+            var strings = SectionBytes(strtab.Offset, strtab.Size);
             int count = entries.Length / SymbolSize;
             var symbols = new List<Symbol>(Math.Min(count, 1 << 16));
             for (int i = 1; i < count; i++)
@@ -503,6 +506,11 @@ public sealed class ElfImage
 
         private readonly string ReadString(ReadOnlySpan<byte> table, uint offset, string what)
         {
+            if (offset == 0)
+            {
+                return string.Empty; // index 0 means "no name" in every ELF string table
+            }
+
             if (offset >= (uint)table.Length)
             {
                 throw Fail($"{what} (string offset 0x{offset:x}) is outside its string table (size 0x{table.Length:x})");
