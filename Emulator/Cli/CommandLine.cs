@@ -1,11 +1,49 @@
+using System.CommandLine;
+using Emulator.Loading;
+using Emulator.Platform;
+
 namespace Emulator.Cli;
 
-/// <summary>The command-line entry point (System.CommandLine commands are built here).</summary>
+/// <summary>
+/// The command-line interface. Thin: commands parse options, build a <see cref="Machine"/> and
+/// call its parts. Every failure the user can cause ends in one clear line on stderr and a
+/// documented exit status (<see cref="ExitCodes"/>), never a .NET stack trace.
+/// </summary>
 public static class CommandLine
 {
-    public static int Run(string[] args)
+    public static int Run(string[] args) => Run(args, Console.Out, Console.Error, interactive: true);
+
+    /// <summary>Runs the CLI with the given writers (tests call this in-process).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive)
     {
-        Console.Error.WriteLine("not yet");
-        return 2;
+        var root = new RootCommand("A cycle-level x86-32 SMP emulator that models Linux-style per-CPU data through segmentation.");
+        root.Subcommands.Add(RunCommand.Create(stdout, stderr, interactive));
+
+        try
+        {
+            ParseResult parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                stderr.WriteLine($"emulator: {parse.Errors[0].Message} (see --help)");
+                return ExitCodes.BadInput;
+            }
+
+            return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (UsageException e)
+        {
+            stderr.WriteLine($"emulator: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (ImageLoadException e)
+        {
+            stderr.WriteLine($"emulator: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("EMULATOR_STACK_TRACES") is null)
+        {
+            stderr.WriteLine($"emulator: internal error: {e.GetType().Name}: {e.Message} (set EMULATOR_STACK_TRACES=1 for details; please report this)");
+            return ExitCodes.InternalError;
+        }
     }
 }

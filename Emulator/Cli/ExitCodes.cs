@@ -1,0 +1,26 @@
+namespace Emulator.Cli;
+
+/// <summary>
+/// Process exit statuses. Odd values belong to the guest (the debug-exit port gives
+/// (value &lt;&lt; 1) | 1, as QEMU's isa-debug-exit does); even values are the emulator's own.
+/// </summary>
+public static class ExitCodes
+{
+    /// <summary>The guest halted cleanly (every CPU halted with nothing left to wake it).</summary>
+    public const int CleanHalt = 0;
+
+    /// <summary>Bad input: a bad option, a missing, malformed or unloadable image.</summary>
+    public const int BadInput = 2;
+
+    /// <summary>The --max-instructions or --max-cycles limit stopped the guest.</summary>
+    public const int LimitReached = 4;
+
+    /// <summary>The guest triple-faulted (and --reset-on-triple-fault was not given).</summary>
+    public const int TripleFault = 6;
+
+    /// <summary>A fault in the emulator itself (a bug: please report it).</summary>
+    public const int InternalError = 8;
+
+    /// <summary>Stopped by the user (Ctrl-C).</summary>
+    public const int Interrupted = 130;
+}

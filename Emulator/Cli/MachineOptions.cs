@@ -1,0 +1,128 @@
+using System.CommandLine;
+using System.Globalization;
+using Emulator.Platform;
+
+namespace Emulator.Cli;
+
+/// <summary>
+/// The options every command that boots a machine shares (run, trace, debug, gdb, percpu, gdt,
+/// bench): one vocabulary, parsed and validated in one place.
+/// </summary>
+public sealed class MachineOptions
+{
+    public Argument<string?> Image { get; } = new("image")
+    {
+        Description = "Multiboot or ELF32 kernel image to boot (default: the embedded guest)",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    public Option<int?> Cpus { get; } = new("--cpus")
+    {
+        Description = "Number of virtual CPUs, 1-64 (default: 1 for an image, the embedded guest's own default otherwise)",
+    };
+
+    public Option<string> Memory { get; } = new("--memory")
+    {
+        Description = "Guest RAM size, e.g. 128M, 512M, 1G (default 128M)",
+        DefaultValueFactory = _ => "128M",
+    };
+
+    public Option<TimingMode> Timing { get; } = new("--timing")
+    {
+        Description = "functional: one cycle per instruction; cycle: the timing and cache model",
+        DefaultValueFactory = _ => TimingMode.Functional,
+    };
+
+    public Option<long> Quantum { get; } = new("--quantum")
+    {
+        Description = "Cycles a CPU runs before the scheduler picks again (1 = strict cycle order)",
+        DefaultValueFactory = _ => MachineConfig.DefaultQuantum,
+    };
+
+    public Option<string> CommandLine { get; } = new("--cmdline")
+    {
+        Description = "Kernel command line passed through Multiboot",
+        DefaultValueFactory = _ => string.Empty,
+    };
+
+    public Option<long?> MaxInstructions { get; } = new("--max-instructions")
+    {
+        Description = "Stop after this many instructions (all CPUs together)",
+    };
+
+    public Option<long?> MaxCycles { get; } = new("--max-cycles")
+    {
+        Description = "Stop when the CPUs' clocks pass this many cycles",
+    };
+
+    public Option<bool> ResetOnTripleFault { get; } = new("--reset-on-triple-fault")
+    {
+        Description = "Reset the machine on a triple fault instead of stopping with a report",
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(Image);
+        command.Options.Add(Cpus);
+        command.Options.Add(Memory);
+        command.Options.Add(Timing);
+        command.Options.Add(Quantum);
+        command.Options.Add(CommandLine);
+        command.Options.Add(MaxInstructions);
+        command.Options.Add(MaxCycles);
+        command.Options.Add(ResetOnTripleFault);
+    }
+
+    /// <summary>Builds the machine configuration, or throws <see cref="UsageException"/> with a one-line message.</summary>
+    public MachineConfig ToConfig(ParseResult result, int defaultCpus)
+    {
+        var config = new MachineConfig
+        {
+            Cpus = result.GetValue(Cpus) ?? defaultCpus,
+            MemoryBytes = ParseSize(result.GetValue(Memory) ?? "128M"),
+            Timing = result.GetValue(Timing),
+            Quantum = result.GetValue(Quantum),
+            CommandLine = result.GetValue(CommandLine) ?? string.Empty,
+            MaxInstructions = result.GetValue(MaxInstructions),
+            MaxCycles = result.GetValue(MaxCycles),
+            ResetOnTripleFault = result.GetValue(ResetOnTripleFault),
+        };
+        string? error = config.Validate();
+        if (error is not null)
+        {
+            throw new UsageException(error);
+        }
+
+        return config;
+    }
+
+    /// <summary>Parses sizes like 128M, 1G, 65536K or a plain byte count.</summary>
+    public static uint ParseSize(string text)
+    {
+        string t = text.Trim();
+        ulong mult = 1;
+        if (t.Length > 0)
+        {
+            char suffix = char.ToUpperInvariant(t[^1]);
+            mult = suffix switch { 'K' => 1UL << 10, 'M' => 1UL << 20, 'G' => 1UL << 30, _ => 1 };
+            if (mult != 1)
+            {
+                t = t[..^1];
+            }
+            else if (t.EndsWith("B", StringComparison.OrdinalIgnoreCase) && t.Length > 2)
+            {
+                return ParseSize(t[..^1]);
+            }
+        }
+
+        if (!ulong.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out ulong n) || n == 0 || n * mult > uint.MaxValue)
+        {
+            throw new UsageException($"--memory: '{text}' is not a size such as 128M or 1G (at most 3G)");
+        }
+
+        return (uint)(n * mult);
+    }
+}
+
+/// <summary>A usage error the CLI reports in one line with exit status 2.</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,163 @@
+using System.CommandLine;
+using System.Text;
+using Emulator.Loading;
+using Emulator.Platform;
+
+namespace Emulator.Cli;
+
+/// <summary>`run [IMAGE]`: boots an image (or the embedded guest) and streams its serial output.</summary>
+public static class RunCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr, bool interactive)
+    {
+        var machine = new MachineOptions();
+        var command = new Command("run", "Boot a kernel image (default: the embedded guest) and stream its serial output");
+        machine.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var (name, bytes, defaultCpus) = ResolveImage(parse.GetValue(machine.Image));
+            var config = machine.ToConfig(parse, defaultCpus);
+            using var output = new SerialWriter(stdout);
+            using var m = new Machine(config, output.Write);
+            m.Load(name, bytes);
+            using var input = interactive ? HostInput.Start(m) : null;
+            using var cancel = interactive ? new CtrlC(m) : null;
+            RunResult result = m.Run();
+            output.Flush();
+            return Report(result, m, stderr);
+        });
+        return command;
+    }
+
+    /// <summary>Loads the image bytes from a path or the embedded default.</summary>
+    public static (string Name, byte[] Bytes, int DefaultCpus) ResolveImage(string? path)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            var bytes = GuestImages.TryGet(GuestImages.DefaultName)
+                ?? throw new UsageException("no embedded guest image in this build (run tools/build-guests.sh and rebuild)");
+            return ($"embedded:{GuestImages.DefaultName}", bytes, GuestImages.DefaultCpus);
+        }
+
+        if (path.StartsWith("embedded:", StringComparison.Ordinal))
+        {
+            string n = path["embedded:".Length..];
+            var bytes = GuestImages.TryGet(n)
+                ?? throw new UsageException($"no embedded guest named '{n}' (have: {string.Join(", ", GuestImages.Names)})");
+            return (path, bytes, GuestImages.DefaultCpus);
+        }
+
+        return (path, ImageLoader.ReadFile(path), 1);
+    }
+
+    /// <summary>Prints the one-line verdict for abnormal stops and maps the result to an exit status.</summary>
+    public static int Report(RunResult result, Machine m, TextWriter stderr)
+    {
+        switch (result.Reason)
+        {
+            case StopReason.GuestExit:
+                return result.GuestExitStatus;
+            case StopReason.Halted:
+                return ExitCodes.CleanHalt;
+            case StopReason.InstructionLimit:
+            case StopReason.CycleLimit:
+                stderr.WriteLine($"emulator: {result.Message} after {result.Instructions} instructions");
+                return ExitCodes.LimitReached;
+            case StopReason.TripleFault:
+                stderr.WriteLine($"emulator: {result.Message}");
+                stderr.Write(StateDump.Format(m));
+                return ExitCodes.TripleFault;
+            case StopReason.HostRequest:
+                stderr.WriteLine("emulator: interrupted");
+                return ExitCodes.Interrupted;
+            default:
+                return ExitCodes.InternalError;
+        }
+    }
+
+    /// <summary>Buffers guest serial bytes and writes them as text to the output.</summary>
+    private sealed class SerialWriter(TextWriter target) : IDisposable
+    {
+        private readonly List<byte> _pending = [];
+
+        public void Write(byte b)
+        {
+            _pending.Add(b);
+            if (b == (byte)'\n' || _pending.Count >= 4096)
+            {
+                Flush();
+            }
+        }
+
+        public void Flush()
+        {
+            if (_pending.Count == 0)
+            {
+                return;
+            }
+
+            target.Write(Encoding.Latin1.GetString(_pending.ToArray()));
+            target.Flush();
+            _pending.Clear();
+        }
+
+        public void Dispose() => Flush();
+    }
+
+    /// <summary>Feeds the host's standard input to the guest UART from a background thread.</summary>
+    private sealed class HostInput : IDisposable
+    {
+        private HostInput()
+        {
+        }
+
+        public static HostInput Start(Machine m)
+        {
+            var t = new Thread(() =>
+            {
+                try
+                {
+                    using var stdin = Console.OpenStandardInput();
+                    var buf = new byte[256];
+                    int n;
+                    while ((n = stdin.Read(buf, 0, buf.Length)) > 0)
+                    {
+                        m.Com1.EnqueueInput(buf.AsSpan(0, n));
+                    }
+                }
+                catch (IOException)
+                {
+                    // Input closed: nothing more to feed.
+                }
+            })
+            {
+                IsBackground = true,
+                Name = "serial input",
+            };
+            t.Start();
+            return new HostInput();
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    /// <summary>Ctrl-C stops the machine at the next scheduling point instead of killing the process.</summary>
+    private sealed class CtrlC : IDisposable
+    {
+        private readonly ConsoleCancelEventHandler _handler;
+
+        public CtrlC(Machine m)
+        {
+            _handler = (_, e) =>
+            {
+                e.Cancel = true;
+                m.RequestStop();
+            };
+            Console.CancelKeyPress += _handler;
+        }
+
+        public void Dispose() => Console.CancelKeyPress -= _handler;
+    }
+}

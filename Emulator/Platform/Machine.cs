@@ -1,0 +1,274 @@
+using Emulator.Cpu;
+using Emulator.Cpu.Decode;
+using Emulator.Devices;
+using Emulator.Loading;
+using Emulator.Memory;
+using CpuCore = Emulator.Cpu.Cpu;
+
+namespace Emulator.Platform;
+
+/// <summary>Why <see cref="Machine.Run"/> returned.</summary>
+public enum StopReason
+{
+    /// <summary>The guest wrote the debug-exit port.</summary>
+    GuestExit,
+
+    /// <summary>Every CPU halted with nothing left that could wake it (a clean halt).</summary>
+    Halted,
+
+    InstructionLimit,
+
+    CycleLimit,
+
+    TripleFault,
+
+    /// <summary>The host asked the machine to stop (Ctrl-C, a debugger).</summary>
+    HostRequest,
+}
+
+/// <summary>The outcome of a run.</summary>
+public sealed record RunResult(StopReason Reason, int GuestExitStatus, long Instructions, long Cycles, string Message);
+
+/// <summary>
+/// A PC: RAM, the port and memory buses, the shared code cache, the vCPUs, the devices and the
+/// deterministic scheduler. The CPUs run in the order of their own cycle clocks (lowest first,
+/// ties to the lowest id), each for at most a quantum, so a run is reproducible bit for bit.
+/// </summary>
+public sealed class Machine : IDisposable, IMachineControl
+{
+    private readonly Action<byte> _serialOut;
+    private int? _exitStatus;
+    private volatile bool _stopRequested;
+
+    public Machine(MachineConfig config, Action<byte>? serialOut = null)
+    {
+        string? error = config.Validate();
+        if (error is not null)
+        {
+            throw new ArgumentException(error);
+        }
+
+        Config = config;
+        _serialOut = serialOut ?? (_ => { });
+        Memory = new PhysicalMemory(config.MemoryBytes);
+        Bus = new MemoryBus(Memory);
+        Io = new IoPortBus();
+        Code = new CodeCache(Bus);
+        Cpus = new CpuCore[config.Cpus];
+        for (int i = 0; i < Cpus.Length; i++)
+        {
+            Cpus[i] = new CpuCore(i, Bus, Io, Code)
+            {
+                ApicId = i,
+                LogicalProcessorCount = 1,
+            };
+        }
+
+        Com1 = new Uart16550(Uart16550.Com1Base, NullInterruptLine.Instance, b => _serialOut(b));
+        Com1.RegisterOn(Io);
+        DebugExit = new DebugExitPort(this);
+        DebugExit.RegisterOn(Io);
+        DebugConsole = new DebugConsolePort(b => _serialOut(b));
+        DebugConsole.RegisterOn(Io);
+    }
+
+    public MachineConfig Config { get; }
+
+    public PhysicalMemory Memory { get; }
+
+    public MemoryBus Bus { get; }
+
+    public IoPortBus Io { get; }
+
+    public CodeCache Code { get; }
+
+    public CpuCore[] Cpus { get; }
+
+    public Uart16550 Com1 { get; }
+
+    public DebugExitPort DebugExit { get; }
+
+    public DebugConsolePort DebugConsole { get; }
+
+    /// <summary>The loaded image (symbols, entry), once <see cref="Load"/> ran.</summary>
+    public LoadedImage? Image { get; private set; }
+
+    public long TotalInstructions
+    {
+        get
+        {
+            long n = 0;
+            foreach (var c in Cpus)
+            {
+                n += c.Instructions;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>Loads a Multiboot (or plain ELF32) kernel and puts the boot CPU at its entry; APs wait for SIPI.</summary>
+    public LoadedImage Load(string displayName, ReadOnlySpan<byte> image)
+    {
+        // As QEMU's -kernel and GRUB do, the Multiboot command line starts with the kernel's name.
+        string cmdline = Config.CommandLine.Length > 0 ? $"{displayName} {Config.CommandLine}" : displayName;
+        var options = new LoadOptions { CommandLine = cmdline, BootLoaderName = "Emulator" };
+        var loaded = MultibootLoader.Load(displayName, image, Memory, options);
+        Image = loaded;
+        Cpus[0].SetMultibootEntryState(loaded.EntryPoint, loaded.Eax, loaded.Ebx);
+        for (int i = 1; i < Cpus.Length; i++)
+        {
+            Cpus[i].Reset();
+            Cpus[i].State = RunState.WaitForSipi;
+        }
+
+        return loaded;
+    }
+
+    /// <summary>The debug-exit device asks the machine to stop with a host exit status.</summary>
+    public void RequestExit(int status)
+    {
+        _exitStatus = status;
+        foreach (var c in Cpus)
+        {
+            c.ExitRequested = true;
+        }
+    }
+
+    /// <summary>Asks a running <see cref="Run"/> to stop at the next scheduling point (thread-safe).</summary>
+    public void RequestStop()
+    {
+        _stopRequested = true;
+        foreach (var c in Cpus)
+        {
+            c.ExitRequested = true;
+        }
+    }
+
+    /// <summary>Runs until the guest exits, halts for good, faults fatally, or a limit is reached.</summary>
+    public RunResult Run()
+    {
+        long maxInstructions = Config.MaxInstructions ?? long.MaxValue;
+        long maxCycles = Config.MaxCycles ?? long.MaxValue;
+        while (true)
+        {
+            if (_exitStatus is int status)
+            {
+                _exitStatus = null;
+                return Result(StopReason.GuestExit, status, $"guest exit through port 0x{DebugExit.IoBase:x}");
+            }
+
+            if (_stopRequested)
+            {
+                _stopRequested = false;
+                return Result(StopReason.HostRequest, 0, "stopped by request");
+            }
+
+            foreach (var c in Cpus)
+            {
+                if (c.State == RunState.Shutdown)
+                {
+                    var s = c.Shutdown;
+                    string detail = s is null ? "shutdown" :
+                        $"{s.Reason} on CPU {c.Id} ({Vectors.Mnemonic(s.FirstVector)} then {Vectors.Mnemonic(s.SecondVector)}) at {s.Cs:x4}:{s.Eip:x8}";
+                    return Result(StopReason.TripleFault, 0, detail);
+                }
+            }
+
+            CpuCore? next = PickNext();
+            if (next is null)
+            {
+                return Result(StopReason.Halted, 0, "all CPUs halted");
+            }
+
+            if (next.Cycles >= maxCycles)
+            {
+                return Result(StopReason.CycleLimit, 0, $"cycle limit {maxCycles} reached");
+            }
+
+            long total = TotalInstructions;
+            if (total >= maxInstructions)
+            {
+                return Result(StopReason.InstructionLimit, 0, $"instruction limit {maxInstructions} reached");
+            }
+
+            long limit = Math.Min(next.Cycles + Config.Quantum, maxCycles);
+            Com1.PollInput();
+            next.Run(limit, maxInstructions - total);
+        }
+    }
+
+    /// <summary>The runnable CPU with the lowest clock (ties to the lowest id), or null when none can run.</summary>
+    private CpuCore? PickNext()
+    {
+        CpuCore? best = null;
+        foreach (var c in Cpus)
+        {
+            if (c.State == RunState.Halted && (c.FlagsBase & EFlags.IF) != 0 && c.Interrupts is { HasPendingInterrupt: true })
+            {
+                c.State = RunState.Running;
+            }
+
+            if (c.State != RunState.Running)
+            {
+                continue;
+            }
+
+            if (best is null || c.Cycles < best.Cycles)
+            {
+                best = c;
+            }
+        }
+
+        return best;
+    }
+
+    private RunResult Result(StopReason reason, int status, string message)
+    {
+        long cycles = 0;
+        foreach (var c in Cpus)
+        {
+            cycles = Math.Max(cycles, c.Cycles);
+        }
+
+        return new RunResult(reason, status, TotalInstructions, cycles, message);
+    }
+
+    /// <summary>
+    /// A hash of the whole machine state that matters for determinism: RAM and every CPU's
+    /// registers, flags, segment bases, control registers and clocks.
+    /// </summary>
+    public unsafe ulong StateHash()
+    {
+        const ulong prime = 0x100000001B3UL;
+        ulong h = 0xCBF29CE484222325UL;
+        var words = new ReadOnlySpan<ulong>(Memory.Base, (int)(Memory.Size / 8));
+        foreach (ulong w in words)
+        {
+            h = (h ^ w) * prime;
+            h ^= h >> 29;
+        }
+
+        foreach (var c in Cpus)
+        {
+            Span<ulong> regs =
+            [
+                c.Eax, c.Ebx, c.Ecx, c.Edx, c.Esi, c.Edi, c.Ebp, c.Esp, c.Eip, c.GetEflags(), c.Cr0, c.Cr2, c.Cr3, c.Cr4,
+                (ulong)c.Cycles, (ulong)c.Instructions, (ulong)c.State,
+            ];
+            foreach (ulong r in regs)
+            {
+                h = (h ^ r) * prime;
+            }
+
+            for (int s = 0; s < Emulator.Cpu.Segmentation.SegReg.Count; s++)
+            {
+                h = (h ^ c.Seg(s).Base ^ ((ulong)c.Seg(s).Selector << 32)) * prime;
+            }
+        }
+
+        return h;
+    }
+
+    public void Dispose() => Memory.Dispose();
+}
