@@ -53,6 +53,16 @@ public static class RunCommand
     /// <summary>Prints the one-line verdict for abnormal stops and maps the result to an exit status.</summary>
     public static int Report(RunResult result, Machine m, TextWriter stderr)
     {
+        var missing = m.Cpus.SelectMany(c => c.Unimplemented)
+            .GroupBy(kv => kv.Key, kv => kv.Value)
+            .Select(g => $"{g.Key} x{g.Sum()}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        if (missing.Count > 0)
+        {
+            stderr.WriteLine($"emulator: note: the guest ran instructions this emulator does not implement (each raised #UD): {string.Join(", ", missing)}");
+        }
+
         switch (result.Reason)
         {
             case StopReason.GuestExit:
