@@ -39,6 +39,8 @@ public sealed class Machine : IDisposable, IMachineControl
     private readonly Action<byte> _serialOut;
     private int? _exitStatus;
     private volatile bool _stopRequested;
+    private CpuCore? _sliceCpu;
+    private long _sliceEnd;
 
     public Machine(MachineConfig config, Action<byte>? serialOut = null)
     {
@@ -148,54 +150,130 @@ public sealed class Machine : IDisposable, IMachineControl
     /// <summary>Runs until the guest exits, halts for good, faults fatally, or a limit is reached.</summary>
     public RunResult Run()
     {
-        long maxInstructions = Config.MaxInstructions ?? long.MaxValue;
-        long maxCycles = Config.MaxCycles ?? long.MaxValue;
         while (true)
         {
-            if (_exitStatus is int status)
+            var result = Advance(long.MaxValue);
+            if (result is not null)
             {
-                _exitStatus = null;
-                return Result(StopReason.GuestExit, status, $"guest exit through port 0x{DebugExit.IoBase:x}");
+                return result;
+            }
+        }
+    }
+
+    /// <summary>The CPU whose scheduling slice is in progress, if any (the one a step would run).</summary>
+    public CpuCore? CurrentCpu => _sliceCpu;
+
+    /// <summary>
+    /// Runs at most <paramref name="maxInstructions"/> instructions (over all CPUs) and returns
+    /// null when that budget is used up, or the result when the machine stops. Slices are kept
+    /// across calls: running one instruction at a time (tracing, debugging) gives exactly the
+    /// same interleaving as one long run.
+    /// </summary>
+    public RunResult? Advance(long maxInstructions)
+    {
+        long maxTotal = Config.MaxInstructions ?? long.MaxValue;
+        long maxCycles = Config.MaxCycles ?? long.MaxValue;
+        long budget = maxInstructions;
+        while (budget > 0)
+        {
+            var stop = CheckStop();
+            if (stop is not null)
+            {
+                _sliceCpu = null;
+                return stop;
             }
 
-            if (_stopRequested)
+            if (_sliceCpu is null || _sliceCpu.State != RunState.Running || _sliceCpu.Cycles >= _sliceEnd)
             {
-                _stopRequested = false;
-                return Result(StopReason.HostRequest, 0, "stopped by request");
-            }
-
-            foreach (var c in Cpus)
-            {
-                if (c.State == RunState.Shutdown)
+                _sliceCpu = PickNext();
+                if (_sliceCpu is null)
                 {
-                    var s = c.Shutdown;
-                    string detail = s is null ? "shutdown" :
-                        $"{s.Reason} on CPU {c.Id} ({Vectors.Mnemonic(s.FirstVector)} then {Vectors.Mnemonic(s.SecondVector)}) at {s.Cs:x4}:{s.Eip:x8}";
-                    return Result(StopReason.TripleFault, 0, detail);
+                    return Result(StopReason.Halted, 0, "all CPUs halted");
                 }
-            }
 
-            CpuCore? next = PickNext();
-            if (next is null)
-            {
-                return Result(StopReason.Halted, 0, "all CPUs halted");
-            }
+                if (_sliceCpu.Cycles >= maxCycles)
+                {
+                    _sliceCpu = null;
+                    return Result(StopReason.CycleLimit, 0, $"cycle limit {maxCycles} reached");
+                }
 
-            if (next.Cycles >= maxCycles)
-            {
-                return Result(StopReason.CycleLimit, 0, $"cycle limit {maxCycles} reached");
+                _sliceEnd = Math.Min(_sliceCpu.Cycles + Config.Quantum, maxCycles);
+                Com1.PollInput();
             }
 
             long total = TotalInstructions;
-            if (total >= maxInstructions)
+            if (total >= maxTotal)
             {
-                return Result(StopReason.InstructionLimit, 0, $"instruction limit {maxInstructions} reached");
+                _sliceCpu = null;
+                return Result(StopReason.InstructionLimit, 0, $"instruction limit {maxTotal} reached");
             }
 
-            long limit = Math.Min(next.Cycles + Config.Quantum, maxCycles);
-            Com1.PollInput();
-            next.Run(limit, maxInstructions - total);
+            long ran = _sliceCpu.Run(_sliceEnd, Math.Min(budget, maxTotal - total));
+            budget -= ran;
+            if (ran == 0 && _sliceCpu.State == RunState.Running && _sliceCpu.Cycles < _sliceEnd && !_sliceCpu.ExitRequested)
+            {
+                // Exception delivery without a retired instruction: charge nothing, go round again.
+                budget--;
+            }
         }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The CPU that the next <see cref="Advance"/> step will run (starting a new slice if the
+    /// current one is over, exactly as Advance would), or null when the machine cannot run on
+    /// (then Advance reports why). Lets tracers look at an instruction before it executes.
+    /// </summary>
+    public CpuCore? PrepareStep()
+    {
+        if (_exitStatus is not null || _stopRequested || Cpus.Any(c => c.State == RunState.Shutdown))
+        {
+            return null;
+        }
+
+        if (_sliceCpu is null || _sliceCpu.State != RunState.Running || _sliceCpu.Cycles >= _sliceEnd)
+        {
+            _sliceCpu = PickNext();
+            if (_sliceCpu is null || _sliceCpu.Cycles >= (Config.MaxCycles ?? long.MaxValue))
+            {
+                _sliceCpu = null;
+                return null;
+            }
+
+            _sliceEnd = Math.Min(_sliceCpu.Cycles + Config.Quantum, Config.MaxCycles ?? long.MaxValue);
+            Com1.PollInput();
+        }
+
+        return TotalInstructions >= (Config.MaxInstructions ?? long.MaxValue) ? null : _sliceCpu;
+    }
+
+    private RunResult? CheckStop()
+    {
+        if (_exitStatus is int status)
+        {
+            _exitStatus = null;
+            return Result(StopReason.GuestExit, status, $"guest exit through port 0x{DebugExit.IoBase:x}");
+        }
+
+        if (_stopRequested)
+        {
+            _stopRequested = false;
+            return Result(StopReason.HostRequest, 0, "stopped by request");
+        }
+
+        foreach (var c in Cpus)
+        {
+            if (c.State == RunState.Shutdown)
+            {
+                var s = c.Shutdown;
+                string detail = s is null ? "shutdown" :
+                    $"{s.Reason} on CPU {c.Id} ({Vectors.Mnemonic(s.FirstVector)} then {Vectors.Mnemonic(s.SecondVector)}) at {s.Cs:x4}:{s.Eip:x8}";
+                return Result(StopReason.TripleFault, 0, detail);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The runnable CPU with the lowest clock (ties to the lowest id), or null when none can run.</summary>
