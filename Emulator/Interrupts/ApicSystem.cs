@@ -20,6 +20,7 @@ public sealed class ApicSystem
     private readonly Dictionary<int, LocalApic> _byCpuId = [];
     private readonly List<Action<int>> _eoiListeners = [];
     private readonly List<LocalApic> _targets = [];
+    private IInterruptSource? _extIntController;
 
     /// <param name="events">The machine's event queue (the APIC timers schedule their expiries there).</param>
     /// <param name="cpus">The CPUs, in CPU order.</param>
@@ -55,7 +56,18 @@ public sealed class ApicSystem
     /// The 8259 pair, which answers the INTA of ExtINT interrupts (LINT0 in virtual-wire mode,
     /// IOAPIC ExtINT entries, ExtINT IPIs, and LINT0 as INTR while an APIC is globally disabled).
     /// </summary>
-    public IInterruptSource? ExtIntController { get; set; }
+    public IInterruptSource? ExtIntController
+    {
+        get => _extIntController;
+        set
+        {
+            _extIntController = value;
+            foreach (var apic in _apics)
+            {
+                apic.Recompute();
+            }
+        }
+    }
 
     /// <summary>Messages with the INIT level de-assert encoding seen (they have no effect).</summary>
     public long InitDeassertCount { get; private set; }

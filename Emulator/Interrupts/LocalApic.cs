@@ -103,6 +103,10 @@ public sealed class LocalApic : IInterruptSource
     private bool _extIntPending;
     private bool _globallyEnabled = true;
 
+    // HasPendingInterrupt is read by the CPU loop before every block: it is kept up to date
+    // after each change instead of being computed from IRR/ISR on every read.
+    private bool _pending;
+
     // Timer: counting started at _timerStart from _timerStartCount; after reaching 0 a periodic
     // timer reloads _timerInitial.
     private uint _timerInitial;
@@ -185,18 +189,21 @@ public sealed class LocalApic : IInterruptSource
     /// True when the CPU has a maskable interrupt to take: ExtINT from the 8259, or the highest
     /// requested vector's class above the processor priority.
     /// </summary>
-    public bool HasPendingInterrupt
-    {
-        get
-        {
-            if (!_globallyEnabled)
-            {
-                return _lintLevel[0] && _system.ExtIntController is not null;
-            }
+    public bool HasPendingInterrupt => _pending;
 
-            return ExtIntActive || HighestDeliverable() >= 0;
+    /// <summary>What <see cref="HasPendingInterrupt"/> caches, computed from the registers.</summary>
+    internal bool ComputePendingInterrupt()
+    {
+        if (!_globallyEnabled)
+        {
+            return _lintLevel[0] && _system.ExtIntController is not null;
         }
+
+        return ExtIntActive || HighestDeliverable() >= 0;
     }
+
+    /// <summary>Recomputes <see cref="HasPendingInterrupt"/> after a change outside this APIC (the ExtINT controller).</summary>
+    internal void Recompute() => _pending = ComputePendingInterrupt();
 
     private bool ExtIntActive =>
         _system.ExtIntController is not null &&
@@ -207,6 +214,13 @@ public sealed class LocalApic : IInterruptSource
     /// vector moves from IRR to ISR. With nothing deliverable, returns the spurious vector.
     /// </summary>
     public int AcknowledgeInterrupt()
+    {
+        int vector = Acknowledge();
+        Recompute();
+        return vector;
+    }
+
+    private int Acknowledge()
     {
         var pic = _system.ExtIntController;
         if (!_globallyEnabled)
@@ -457,6 +471,7 @@ public sealed class LocalApic : IInterruptSource
     private void ReceiveInit()
     {
         ResetState();
+        Recompute();
         _cpu.ApplyInit();
         _cpu.RequestExit();
     }
@@ -528,6 +543,8 @@ public sealed class LocalApic : IInterruptSource
         {
             ServiceLint(index - LvtLint0, rising: false);
         }
+
+        Recompute();
     }
 
     private void OnLint(int pin, bool asserted)
@@ -546,6 +563,7 @@ public sealed class LocalApic : IInterruptSource
         }
 
         ServiceLint(pin, rising);
+        Recompute();
     }
 
     /// <summary>Acts on a LINT pin's level or rising edge as its LVT entry says.</summary>
@@ -658,7 +676,8 @@ public sealed class LocalApic : IInterruptSource
     /// <summary>Tells the CPU about a deliverable maskable interrupt so it leaves its block or HLT.</summary>
     private void Notify()
     {
-        if (HasPendingInterrupt)
+        Recompute();
+        if (_pending)
         {
             _cpu.RequestExit();
             _cpu.Wake(maskable: true);
