@@ -25,7 +25,7 @@ namespace Emulator.Interrupts;
 /// LINT1 as its NMI pin, as on a processor without a local APIC.
 /// </para>
 /// </remarks>
-public sealed class LocalApic : IInterruptSource
+public sealed class LocalApic : IInterruptSource, INmiSource
 {
     public const int RegId = 0x20;
     public const int RegVersion = 0x30;
