@@ -301,6 +301,23 @@ public sealed class FirmwareTablesTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(1, 0xF00B0u, 0xF0188u)]
+    [InlineData(64, 0xF02B0u, 0xF0874u)]
+    [InlineData(254, 0xF08A0u, 0xF1D3Cu)]
+    public void TablesAreWhereTheDocumentationSays(int n, uint mpConfig, uint end)
+    {
+        var layout = FirmwareTables.Build(_mem, n);
+        Assert.Equal(0xF0000u, layout.Rsdp);
+        Assert.Equal(0xF0020u, layout.MpFloatingPointer);
+        Assert.Equal(0xF0030u, layout.Rsdt);
+        Assert.Equal(0xF0060u, layout.Madt);
+        Assert.Equal(72 + (8 * n), layout.MadtLength);
+        Assert.Equal(mpConfig, layout.MpConfigTable);
+        Assert.Equal(196 + (20 * n), layout.MpConfigTableLength);
+        Assert.Equal(end, layout.MpConfigTable + (uint)layout.MpConfigTableLength);
+    }
+
     [Fact]
     public void OptionsAreHonouredAndValidated()
     {
