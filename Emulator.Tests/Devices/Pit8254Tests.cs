@@ -146,6 +146,31 @@ public class Pit8254Tests
     }
 
     [Fact]
+    public void PeriodFollowsTheConfiguredCpuFrequency()
+    {
+        var events = new EventQueue();
+        long now = 0;
+        var line = new TimedLine(() => now);
+        var clock = new PitClock(2_500_000_000);
+        var pit = new Pit8254(() => now, events, clock, line);
+        pit.Out(0x43, 1, 0x34);
+        pit.Out(0x40, 1, 11932 & 0xFF);
+        pit.Out(0x40, 1, 11932 >> 8);
+
+        // Ten seconds of a 2.5 GHz machine, run as a machine would: each event at its own time.
+        while (events.NextTime <= 25_000_000_000)
+        {
+            now = events.NextTime;
+            events.RunDue(now);
+        }
+
+        // 11 931 820 ticks: edges at 1 + 11932k, k = 1..999.
+        Assert.Equal(999, line.Rises.Count);
+        Assert.Equal(clock.CycleOfTick(1 + (11932L * 999)), line.Rises[^1]);
+        Assert.InRange(line.Rises[1] - line.Rises[0], 25_000_377, 25_000_378); // 11932 / 1193182 s at 2.5 GHz
+    }
+
+    [Fact]
     public void Mode3WithCountZeroRunsAt18Point2Hz()
     {
         Program(0, 3, 0);
