@@ -752,6 +752,19 @@ public static class Vectors
 
 public sealed unsafe partial class Cpu
 {
+    /// <summary>A direct host pointer for reading <paramref name="size"/> bytes at a linear address when the read TLB maps them, else null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte* TryReadPointer(uint linear, int size)
+    {
+        ref TlbEntry e = ref ReadTlbEntry(linear);
+        if (e.Tag == ((linear & ~0xFFFu) | _userBit) && (linear & 0xFFF) <= 0x1000 - (uint)size)
+        {
+            return (byte*)(e.Addend + (nint)linear);
+        }
+
+        return null;
+    }
+
     /// <summary>A direct host pointer for writing <paramref name="size"/> bytes at a linear address when the write TLB maps them, else null.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public byte* TryWritePointer(uint linear, int size)
