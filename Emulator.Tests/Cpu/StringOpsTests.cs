@@ -839,6 +839,40 @@ public class StringOpsTests
         Assert.Equal(0u, h.Cpu.Ecx);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MemcpyBetweenPagesSharingATlbSlotStaysOnTheFastPath(bool paging)
+    {
+        // 0x200000 and 0x300000 use the same slot of the direct-mapped TLBs. A copy between them
+        // must not make the read and write fills evict each other on every byte, which would
+        // push REP MOVSB onto the element-by-element path: that path re-enters the instruction
+        // every MaxIterations bytes, the bulk path only every MaxFastBytes.
+        const int n = 0x10000;
+        using var h = CpuHarness.Flat32(asm =>
+        {
+            asm.mov(esi, 0x200000);
+            asm.mov(edi, 0x300000);
+            asm.mov(ecx, n);
+            asm.rep.movsb();
+            asm.hlt();
+        });
+        if (paging)
+        {
+            TestSystem.EnablePaging(h);
+        }
+
+        var data = Pattern(n, 2);
+        h.Memory.Write(0x200000, data);
+        TestSystem.RunToHlt(h);
+        Assert.Equal(data, Read(h, 0x300000, n));
+        Assert.InRange(h.Cpu.Instructions, 5, 4 + (n / Emulator.Cpu.Execute.StringOps.MaxFastBytes) + 1);
+        if (paging)
+        {
+            Assert.InRange(h.Cpu.PageWalks, 0, 200);
+        }
+    }
+
     private sealed class TestInterrupts : IInterruptSource
     {
         public bool Pending;
