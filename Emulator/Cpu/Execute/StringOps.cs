@@ -27,8 +27,7 @@ public interface IStringOp
     /// a fault pending, in which case no register has changed. <paramref name="equal"/> is the
     /// comparison result of CMPS/SCAS (ZF).
     /// </summary>
-    static abstract bool Once<S>(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal)
-        where S : ISize;
+    static abstract bool Once(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal);
 
     /// <summary>
     /// REP fast path (DF = 0 only): does up to <paramref name="count"/> iterations in bulk when
@@ -36,8 +35,7 @@ public interface IStringOp
     /// the TLB (the write TLB never maps pages holding decoded code, so code writes stay on the
     /// slow path and invalidate). Returns the iterations done, 0 when the slow path must do the next one.
     /// </summary>
-    static abstract uint Fast<S>(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes)
-        where S : ISize;
+    static abstract uint Fast(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes);
 }
 
 /// <summary>
@@ -77,10 +75,11 @@ public static unsafe class StringOps
             return Exec.Fault;
         }
 
-        return K.Once<S>(c, ref op, (op.Flags & OpFlags.Addr16) != 0, Delta<S>(c), out _) ? Exec.Next : Exec.Fault;
+        return K.Once(c, ref op, (op.Flags & OpFlags.Addr16) != 0, Delta<S>(c), out _) ? Exec.Next : Exec.Fault;
     }
 
     /// <summary>The handler of a string instruction with REP / REPE / REPNE.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Rep<K, S>(Cpu c, ref MicroOp op)
         where K : IStringOp
         where S : ISize
@@ -104,7 +103,7 @@ public static unsafe class StringOps
         {
             if (delta > 0)
             {
-                uint n = K.Fast<S>(c, ref op, a16, count, fastBytes);
+                uint n = K.Fast(c, ref op, a16, count, fastBytes);
                 if (n != 0)
                 {
                     count -= n;
@@ -124,7 +123,7 @@ public static unsafe class StringOps
                 }
             }
 
-            if (!K.Once<S>(c, ref op, a16, delta, out bool equal))
+            if (!K.Once(c, ref op, a16, delta, out bool equal))
             {
                 // ESI/EDI/ECX already describe the completed iterations; the block loop puts EIP
                 // back at this instruction.
@@ -209,7 +208,8 @@ public static unsafe class StringOps
         return room / (uint)S.Bytes;
     }
 
-    public struct Movs : IStringOp
+    public struct Movs<S> : IStringOp
+        where S : ISize
     {
         public static bool Compares => false;
 
@@ -217,8 +217,7 @@ public static unsafe class StringOps
 
         public static bool EndsBlock => false;
 
-        public static bool Once<S>(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal)
-            where S : ISize
+        public static bool Once(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal)
         {
             equal = false;
             if (!ReadMem<S>(c, op.Seg, Index(c, SiOffset, a16), out uint v) ||
@@ -232,8 +231,7 @@ public static unsafe class StringOps
             return true;
         }
 
-        public static uint Fast<S>(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes)
-            where S : ISize
+        public static uint Fast(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes)
         {
             uint si = Index(c, SiOffset, a16);
             uint di = Index(c, DiOffset, a16);
@@ -296,7 +294,8 @@ public static unsafe class StringOps
         }
     }
 
-    public struct Stos : IStringOp
+    public struct Stos<S> : IStringOp
+        where S : ISize
     {
         public static bool Compares => false;
 
@@ -304,8 +303,7 @@ public static unsafe class StringOps
 
         public static bool EndsBlock => false;
 
-        public static bool Once<S>(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal)
-            where S : ISize
+        public static bool Once(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal)
         {
             equal = false;
             if (!WriteMem<S>(c, SegReg.ES, Index(c, DiOffset, a16), GetReg<S>(c, 0)))
@@ -317,8 +315,7 @@ public static unsafe class StringOps
             return true;
         }
 
-        public static uint Fast<S>(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes)
-            where S : ISize
+        public static uint Fast(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes)
         {
             uint di = Index(c, DiOffset, a16);
             ref SegmentCache dst = ref c.Seg(SegReg.ES);
@@ -360,7 +357,8 @@ public static unsafe class StringOps
         }
     }
 
-    public struct Lods : IStringOp
+    public struct Lods<S> : IStringOp
+        where S : ISize
     {
         public static bool Compares => false;
 
@@ -368,8 +366,7 @@ public static unsafe class StringOps
 
         public static bool EndsBlock => false;
 
-        public static bool Once<S>(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal)
-            where S : ISize
+        public static bool Once(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal)
         {
             equal = false;
             if (!ReadMem<S>(c, op.Seg, Index(c, SiOffset, a16), out uint v))
@@ -382,11 +379,11 @@ public static unsafe class StringOps
             return true;
         }
 
-        public static uint Fast<S>(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes)
-            where S : ISize => 0;
+        public static uint Fast(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes) => 0;
     }
 
-    public struct Cmps : IStringOp
+    public struct Cmps<S> : IStringOp
+        where S : ISize
     {
         public static bool Compares => true;
 
@@ -394,8 +391,7 @@ public static unsafe class StringOps
 
         public static bool EndsBlock => false;
 
-        public static bool Once<S>(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal)
-            where S : ISize
+        public static bool Once(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal)
         {
             if (!ReadMem<S>(c, op.Seg, Index(c, SiOffset, a16), out uint a) ||
                 !ReadMem<S>(c, SegReg.ES, Index(c, DiOffset, a16), out uint b))
@@ -412,11 +408,11 @@ public static unsafe class StringOps
             return true;
         }
 
-        public static uint Fast<S>(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes)
-            where S : ISize => 0;
+        public static uint Fast(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes) => 0;
     }
 
-    public struct Scas : IStringOp
+    public struct Scas<S> : IStringOp
+        where S : ISize
     {
         public static bool Compares => true;
 
@@ -424,8 +420,7 @@ public static unsafe class StringOps
 
         public static bool EndsBlock => false;
 
-        public static bool Once<S>(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal)
-            where S : ISize
+        public static bool Once(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal)
         {
             if (!ReadMem<S>(c, SegReg.ES, Index(c, DiOffset, a16), out uint b))
             {
@@ -441,11 +436,11 @@ public static unsafe class StringOps
             return true;
         }
 
-        public static uint Fast<S>(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes)
-            where S : ISize => 0;
+        public static uint Fast(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes) => 0;
     }
 
-    public struct Ins : IStringOp
+    public struct Ins<S> : IStringOp
+        where S : ISize
     {
         public static bool Compares => false;
 
@@ -454,8 +449,7 @@ public static unsafe class StringOps
         public static bool EndsBlock => false;
 
         /// <summary>The destination is checked before the port is read, so a faulting INS does not consume device data.</summary>
-        public static bool Once<S>(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal)
-            where S : ISize
+        public static bool Once(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal)
         {
             equal = false;
             if (!c.SegWrite(SegReg.ES, Index(c, DiOffset, a16), S.Bytes, out uint linear) ||
@@ -470,11 +464,11 @@ public static unsafe class StringOps
             return true;
         }
 
-        public static uint Fast<S>(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes)
-            where S : ISize => 0;
+        public static uint Fast(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes) => 0;
     }
 
-    public struct Outs : IStringOp
+    public struct Outs<S> : IStringOp
+        where S : ISize
     {
         public static bool Compares => false;
 
@@ -482,8 +476,7 @@ public static unsafe class StringOps
 
         public static bool EndsBlock => true;
 
-        public static bool Once<S>(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal)
-            where S : ISize
+        public static bool Once(Cpu c, ref MicroOp op, bool a16, int delta, out bool equal)
         {
             equal = false;
             if (!ReadMem<S>(c, op.Seg, Index(c, SiOffset, a16), out uint v))
@@ -496,8 +489,7 @@ public static unsafe class StringOps
             return true;
         }
 
-        public static uint Fast<S>(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes)
-            where S : ISize => 0;
+        public static uint Fast(Cpu c, ref MicroOp op, bool a16, uint count, int maxBytes) => 0;
     }
 
     public static bool TryTranslate(in Instruction ins, ref MicroOp op, ref bool ends)
@@ -507,27 +499,27 @@ public static unsafe class StringOps
         op.Cc = ins.HasRepnePrefix ? RepneCc : (byte)0;
         return ins.Code switch
         {
-            Code.Movsb_m8_m8 => Use<Movs, B8>(ref op, rep, ref ends),
-            Code.Movsw_m16_m16 => Use<Movs, W16>(ref op, rep, ref ends),
-            Code.Movsd_m32_m32 => Use<Movs, D32>(ref op, rep, ref ends),
-            Code.Cmpsb_m8_m8 => Use<Cmps, B8>(ref op, rep, ref ends),
-            Code.Cmpsw_m16_m16 => Use<Cmps, W16>(ref op, rep, ref ends),
-            Code.Cmpsd_m32_m32 => Use<Cmps, D32>(ref op, rep, ref ends),
-            Code.Scasb_AL_m8 => Use<Scas, B8>(ref op, rep, ref ends),
-            Code.Scasw_AX_m16 => Use<Scas, W16>(ref op, rep, ref ends),
-            Code.Scasd_EAX_m32 => Use<Scas, D32>(ref op, rep, ref ends),
-            Code.Lodsb_AL_m8 => Use<Lods, B8>(ref op, rep, ref ends),
-            Code.Lodsw_AX_m16 => Use<Lods, W16>(ref op, rep, ref ends),
-            Code.Lodsd_EAX_m32 => Use<Lods, D32>(ref op, rep, ref ends),
-            Code.Stosb_m8_AL => Use<Stos, B8>(ref op, rep, ref ends),
-            Code.Stosw_m16_AX => Use<Stos, W16>(ref op, rep, ref ends),
-            Code.Stosd_m32_EAX => Use<Stos, D32>(ref op, rep, ref ends),
-            Code.Insb_m8_DX => Use<Ins, B8>(ref op, rep, ref ends),
-            Code.Insw_m16_DX => Use<Ins, W16>(ref op, rep, ref ends),
-            Code.Insd_m32_DX => Use<Ins, D32>(ref op, rep, ref ends),
-            Code.Outsb_DX_m8 => Use<Outs, B8>(ref op, rep, ref ends),
-            Code.Outsw_DX_m16 => Use<Outs, W16>(ref op, rep, ref ends),
-            Code.Outsd_DX_m32 => Use<Outs, D32>(ref op, rep, ref ends),
+            Code.Movsb_m8_m8 => Use<Movs<B8>, B8>(ref op, rep, ref ends),
+            Code.Movsw_m16_m16 => Use<Movs<W16>, W16>(ref op, rep, ref ends),
+            Code.Movsd_m32_m32 => Use<Movs<D32>, D32>(ref op, rep, ref ends),
+            Code.Cmpsb_m8_m8 => Use<Cmps<B8>, B8>(ref op, rep, ref ends),
+            Code.Cmpsw_m16_m16 => Use<Cmps<W16>, W16>(ref op, rep, ref ends),
+            Code.Cmpsd_m32_m32 => Use<Cmps<D32>, D32>(ref op, rep, ref ends),
+            Code.Scasb_AL_m8 => Use<Scas<B8>, B8>(ref op, rep, ref ends),
+            Code.Scasw_AX_m16 => Use<Scas<W16>, W16>(ref op, rep, ref ends),
+            Code.Scasd_EAX_m32 => Use<Scas<D32>, D32>(ref op, rep, ref ends),
+            Code.Lodsb_AL_m8 => Use<Lods<B8>, B8>(ref op, rep, ref ends),
+            Code.Lodsw_AX_m16 => Use<Lods<W16>, W16>(ref op, rep, ref ends),
+            Code.Lodsd_EAX_m32 => Use<Lods<D32>, D32>(ref op, rep, ref ends),
+            Code.Stosb_m8_AL => Use<Stos<B8>, B8>(ref op, rep, ref ends),
+            Code.Stosw_m16_AX => Use<Stos<W16>, W16>(ref op, rep, ref ends),
+            Code.Stosd_m32_EAX => Use<Stos<D32>, D32>(ref op, rep, ref ends),
+            Code.Insb_m8_DX => Use<Ins<B8>, B8>(ref op, rep, ref ends),
+            Code.Insw_m16_DX => Use<Ins<W16>, W16>(ref op, rep, ref ends),
+            Code.Insd_m32_DX => Use<Ins<D32>, D32>(ref op, rep, ref ends),
+            Code.Outsb_DX_m8 => Use<Outs<B8>, B8>(ref op, rep, ref ends),
+            Code.Outsw_DX_m16 => Use<Outs<W16>, W16>(ref op, rep, ref ends),
+            Code.Outsd_DX_m32 => Use<Outs<D32>, D32>(ref op, rep, ref ends),
             _ => false,
         };
     }
