@@ -289,4 +289,20 @@ public class SelfModifyingCodeTests
         Assert.Equal(0x12AB5678u, h.Cpu.Edx);
         Assert.Equal(0x12AB5678u, h.Cpu.Eax);
     }
+
+    [Fact]
+    public void RemappingTheSecondPageOfAStraddlingInstructionIsSeenAfterATlbFlush()
+    {
+        using var h = Straddle(0x50000, guestStore: false);
+        TestSystem.RunToHlt(h);
+        Assert.Equal(0x12345678u, h.Cpu.Eax);
+
+        // The same linear page now maps other physical memory: no byte of the old code was
+        // written, but the instruction's tail is now different.
+        h.Memory.Write(0x60000, [0x00, 0x00, 0x99, 0xC3]);
+        TestSystem.Map(h, 0x11000, 0x60000);
+        Restart(h, Code);
+        TestSystem.RunToHlt(h);
+        Assert.Equal(0x99000078u, h.Cpu.Eax);
+    }
 }
