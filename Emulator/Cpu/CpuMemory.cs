@@ -547,10 +547,17 @@ public sealed unsafe partial class Cpu
 
         uint tag = (linear & ~0xFFFu) | _userBit;
         nint addend = (nint)(RamBase + physPage) - (nint)(linear & ~0xFFFu);
+
+        // An access fills its own TLB, and the other one only where that evicts no other page:
+        // a copy between two pages that share a slot would otherwise make every read evict the
+        // destination from the write TLB and every write evict the source from the read TLB.
         ref TlbEntry r = ref ReadTlbEntry(linear);
-        r.Tag = tag;
-        r.PhysPage = physPage;
-        r.Addend = addend;
+        if (!write || r.Tag == TlbInvalid || r.Tag == tag)
+        {
+            r.Tag = tag;
+            r.PhysPage = physPage;
+            r.Addend = addend;
+        }
 
         // Writes go through the fast path only when the page holds no decoded code (so stores
         // to code take the slow path and invalidate it) and the page is dirty-and-writable
@@ -558,9 +565,12 @@ public sealed unsafe partial class Cpu
         if ((write || !PagingEnabled) && writable && !Code.IsCodePage(physPage))
         {
             ref TlbEntry w = ref WriteTlbEntry(linear);
-            w.Tag = tag;
-            w.PhysPage = physPage;
-            w.Addend = addend;
+            if (write || w.Tag == TlbInvalid || w.Tag == tag)
+            {
+                w.Tag = tag;
+                w.PhysPage = physPage;
+                w.Addend = addend;
+            }
         }
     }
 
@@ -752,6 +762,19 @@ public static class Vectors
 
 public sealed unsafe partial class Cpu
 {
+    /// <summary>A direct host pointer for reading <paramref name="size"/> bytes at a linear address when the read TLB maps them, else null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte* TryReadPointer(uint linear, int size)
+    {
+        ref TlbEntry e = ref ReadTlbEntry(linear);
+        if (e.Tag == ((linear & ~0xFFFu) | _userBit) && (linear & 0xFFF) <= 0x1000 - (uint)size)
+        {
+            return (byte*)(e.Addend + (nint)linear);
+        }
+
+        return null;
+    }
+
     /// <summary>A direct host pointer for writing <paramref name="size"/> bytes at a linear address when the write TLB maps them, else null.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public byte* TryWritePointer(uint linear, int size)

@@ -99,10 +99,34 @@ public sealed class CodeCache : ICodeWriteObserver
 
         if (_blocks.TryGetValue((phys, cpu.Eip, code32), out var block))
         {
-            return block;
+            if (block.PhysPage2 == Block.NoPage || SecondPageMatches(cpu, linear, block.PhysPage2))
+            {
+                return block;
+            }
+
+            // The key holds only the first page: an instruction that straddles into the next
+            // linear page read its tail from a physical page the CPU no longer maps there.
+            // Decode again; the new block takes the key.
+            block.Valid = false;
         }
 
         return Decode(cpu, linear, phys, code32);
+    }
+
+    /// <summary>Whether the linear page following <paramref name="linear"/>'s page still maps <paramref name="physPage2"/> (no fault is recorded).</summary>
+    private static bool SecondPageMatches(Cpu cpu, uint linear, uint physPage2)
+    {
+        int savedVector = cpu.PendingVector;
+        uint savedCr2 = cpu.Cr2;
+        uint linear2 = (linear & ~0xFFFu) + 0x1000;
+        if (cpu.Translate(linear2, Cpu.AccessKind.Execute, cpu.Cpl == 3, fill: false, out uint phys2))
+        {
+            return (phys2 & ~0xFFFu) == physPage2;
+        }
+
+        cpu.PendingVector = savedVector;
+        cpu.Cr2 = savedCr2;
+        return false;
     }
 
     private unsafe Block? Decode(Cpu cpu, uint linear, uint phys, bool code32)
