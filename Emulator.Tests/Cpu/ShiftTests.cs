@@ -22,8 +22,11 @@ public class ShiftTests
 
     private static readonly uint[] Values = [0, 1, 0x80000081, 0x7FFF7F7F, 0xFFFFFFFF, 0x5AA55AA5, 0x12348765];
 
+    /// <summary>Where batched guest programs store each case's outcome (far above the code they run).</summary>
+    internal const uint Results = 0x200000;
+
     /// <summary>A dword the memory forms shift in place.</summary>
-    private const uint Scratch = CpuHarness.DataBase - 16;
+    private const uint Scratch = 0x1F0000;
 
     public static TheoryData<string, int, bool, bool> SingleForms()
     {
@@ -86,6 +89,7 @@ public class ShiftTests
             asm.hlt();
         });
         h.RunToHalt();
+        Assert.Equal(RunState.Halted, h.Cpu.State);
 
         for (int i = 0; i < cases.Count; i++)
         {
@@ -161,6 +165,7 @@ public class ShiftTests
             asm.hlt();
         });
         h.RunToHalt();
+        Assert.Equal(RunState.Halted, h.Cpu.State);
 
         for (int i = 0; i < cases.Count; i++)
         {
@@ -373,10 +378,10 @@ public class ShiftTests
         asm.sahf();
     }
 
-    /// <summary>Stores EDX and the flags (LAHF in the high byte, SETO in the low byte) at DataBase + 8 * index.</summary>
+    /// <summary>Stores EDX and the flags (LAHF in the high byte, SETO in the low byte) at Results + 8 * index.</summary>
     internal static void StoreOutcome(Assembler asm, int index)
     {
-        uint at = CpuHarness.DataBase + (uint)(index * 8);
+        uint at = Results + (uint)(index * 8);
         asm.lahf();
         asm.seto(al);
         asm.mov(__dword_ptr[at], edx);
@@ -385,7 +390,7 @@ public class ShiftTests
 
     internal static (uint Edx, uint Flags) Outcome(CpuHarness h, int index)
     {
-        uint at = CpuHarness.DataBase + (uint)(index * 8);
+        uint at = Results + (uint)(index * 8);
         uint ax = h.Memory.Read16(at + 4);
         uint flags = ((ax >> 8) & 0xD5) | ((ax & 1) != 0 ? EFlags.OF : 0);
         return (h.Memory.Read32(at), flags);
