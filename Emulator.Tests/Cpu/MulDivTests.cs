@@ -345,79 +345,77 @@ public class MulDivTests
     };
 
     /// <summary>EAX, EDX and flags after the one-operand form, or null when it raises #DE.</summary>
-    private static (uint Eax, uint Edx, uint Flags)? Expected(string op, int bits, uint eax, uint edx, uint src, uint flagsIn)
+    private static (uint Eax, uint Edx, uint Flags)? Expected(string op, int bits, uint eax, uint edx, uint src, uint flagsIn) =>
+        op is "mul" or "imul" ? ExpectedProduct(op, bits, eax, edx, src) : ExpectedQuotient(op, bits, eax, edx, src, flagsIn);
+
+    private static (uint Eax, uint Edx, uint Flags) ExpectedProduct(string op, int bits, uint eax, uint edx, uint src)
     {
         uint mask = RefFlags.Mask(bits);
         src &= mask;
         uint a = eax & mask;
-        switch (op)
+        Int128 p = op == "mul" ? (Int128)a * src : Signed(a, bits) * Signed(src, bits);
+        ulong bitsOfP = (ulong)(p & ((Int128.One << (2 * bits)) - 1));
+        uint lo = (uint)(bitsOfP & mask);
+        uint hi = (uint)((bitsOfP >> bits) & mask);
+        bool wide = op == "mul" ? hi != 0 : p != Signed(lo, bits);
+        uint flags = RefFlags.Szp(lo, bits) | (wide ? EFlags.CF | EFlags.OF : 0);
+        return bits switch
         {
-            case "mul":
-            case "imul":
-            {
-                Int128 p = op == "mul" ? (Int128)a * src : Signed(a, bits) * Signed(src, bits);
-                ulong bitsOfP = (ulong)(p & ((Int128.One << (2 * bits)) - 1));
-                uint lo = (uint)(bitsOfP & mask);
-                uint hi = (uint)((bitsOfP >> bits) & mask);
-                bool wide = op == "mul" ? hi != 0 : p != Signed(lo, bits);
-                uint flags = RefFlags.Szp(lo, bits) | (wide ? EFlags.CF | EFlags.OF : 0);
-                return bits switch
-                {
-                    8 => ((eax & 0xFFFF0000) | (hi << 8) | lo, edx, flags),
-                    16 => ((eax & 0xFFFF0000) | lo, (edx & 0xFFFF0000) | hi, flags),
-                    _ => (lo, hi, flags),
-                };
-            }
+            8 => ((eax & 0xFFFF0000) | (hi << 8) | lo, edx, flags),
+            16 => ((eax & 0xFFFF0000) | lo, (edx & 0xFFFF0000) | hi, flags),
+            _ => (lo, hi, flags),
+        };
+    }
 
-            default:
-            {
-                if (src == 0)
-                {
-                    return null;
-                }
-
-                ulong raw = bits switch
-                {
-                    8 => eax & 0xFFFF,
-                    16 => ((edx & 0xFFFF) << 16) | (eax & 0xFFFF),
-                    _ => ((ulong)edx << 32) | eax,
-                };
-                Int128 dividend;
-                Int128 divisor;
-                Int128 low;
-                Int128 high;
-                if (op == "div")
-                {
-                    dividend = raw;
-                    divisor = src;
-                    low = 0;
-                    high = mask;
-                }
-                else
-                {
-                    dividend = bits switch { 8 => (short)raw, 16 => (int)raw, _ => (long)raw };
-                    divisor = Signed(src, bits);
-                    low = -(Int128.One << (bits - 1));
-                    high = (Int128.One << (bits - 1)) - 1;
-                }
-
-                Int128 q = dividend / divisor; // truncates toward zero, as IDIV does
-                Int128 r = dividend - (q * divisor);
-                if (q < low || q > high)
-                {
-                    return null;
-                }
-
-                uint qu = (uint)(ulong)(q & mask);
-                uint ru = (uint)(ulong)(r & mask);
-                return bits switch
-                {
-                    8 => ((eax & 0xFFFF0000) | (ru << 8) | qu, edx, flagsIn),
-                    16 => ((eax & 0xFFFF0000) | qu, (edx & 0xFFFF0000) | ru, flagsIn),
-                    _ => (qu, ru, flagsIn),
-                };
-            }
+    private static (uint Eax, uint Edx, uint Flags)? ExpectedQuotient(string op, int bits, uint eax, uint edx, uint src, uint flagsIn)
+    {
+        uint mask = RefFlags.Mask(bits);
+        src &= mask;
+        if (src == 0)
+        {
+            return null;
         }
+
+        ulong raw = bits switch
+        {
+            8 => eax & 0xFFFF,
+            16 => ((edx & 0xFFFF) << 16) | (eax & 0xFFFF),
+            _ => ((ulong)edx << 32) | eax,
+        };
+        Int128 dividend;
+        Int128 divisor;
+        Int128 low;
+        Int128 high;
+        if (op == "div")
+        {
+            dividend = raw;
+            divisor = src;
+            low = 0;
+            high = mask;
+        }
+        else
+        {
+            dividend = bits switch { 8 => (short)raw, 16 => (int)raw, _ => (long)raw };
+            divisor = Signed(src, bits);
+            low = -(Int128.One << (bits - 1));
+            high = (Int128.One << (bits - 1)) - 1;
+        }
+
+        Int128 q = dividend / divisor; // truncates toward zero, as IDIV does
+        Int128 r = dividend - (q * divisor);
+        if (q < low || q > high)
+        {
+            return null;
+        }
+
+        uint qu = (uint)(ulong)(q & mask);
+        uint ru = (uint)(ulong)(r & mask);
+        return bits switch
+        {
+            8 => ((eax & 0xFFFF0000) | (ru << 8) | qu, edx, flagsIn),
+            16 => ((eax & 0xFFFF0000) | qu, (edx & 0xFFFF0000) | ru, flagsIn),
+            _ => (qu, ru, flagsIn),
+        };
     }
 
     private static void EmitOneOperand(Assembler asm, string op, int bits, bool memory)
