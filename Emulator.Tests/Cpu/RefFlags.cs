@@ -41,6 +41,43 @@ public static class RefFlags
         return f;
     }
 
+    /// <summary>All six flags of the <paramref name="bits"/>-wide subtraction a - b (CMP), from first principles.</summary>
+    public static uint Sub(uint a, uint b, int bits)
+    {
+        uint mask = Mask(bits);
+        a &= mask;
+        b &= mask;
+        uint r = (a - b) & mask;
+        long signed = SignExtend(a, bits) - SignExtend(b, bits);
+        uint f = Szp(r, bits);
+        f |= a < b ? EFlags.CF : 0;
+        f |= (a & 0xF) < (b & 0xF) ? EFlags.AF : 0;
+        f |= signed < -(1L << (bits - 1)) || signed >= 1L << (bits - 1) ? EFlags.OF : 0;
+        return f;
+    }
+
+    /// <summary>All six flags of the <paramref name="bits"/>-wide addition a + b, from first principles.</summary>
+    public static uint Add(uint a, uint b, int bits)
+    {
+        uint mask = Mask(bits);
+        a &= mask;
+        b &= mask;
+        ulong wide = (ulong)a + b;
+        long signed = SignExtend(a, bits) + SignExtend(b, bits);
+        uint f = Szp((uint)wide, bits);
+        f |= wide > mask ? EFlags.CF : 0;
+        f |= (a & 0xF) + (b & 0xF) > 0xF ? EFlags.AF : 0;
+        f |= signed < -(1L << (bits - 1)) || signed >= 1L << (bits - 1) ? EFlags.OF : 0;
+        return f;
+    }
+
+    public static long SignExtend(uint v, int bits) => bits switch
+    {
+        8 => (sbyte)v,
+        16 => (short)v,
+        _ => (int)v,
+    };
+
     public static string Describe(uint flags)
     {
         flags &= Arith;
