@@ -304,6 +304,28 @@ public class AtomicTests
         Assert.Equal(EFlags.ZF, h.Flags & EFlags.ZF);
     }
 
+    [Fact]
+    public void RealModeCmpxchg8bPastTheSegmentEndFaults()
+    {
+        using var h = ExceptionHarness.Real16(
+            (Assembler asm, ref Label mark) =>
+            {
+                asm.mov(di, 0xFFFC); // bytes 0xFFFC..0x10003: past the 64 KiB limit
+                asm.xor(eax, eax);
+                asm.Label(ref mark);
+                asm.cmpxchg8b(__qword_ptr[di]);
+                asm.hlt();
+            },
+            out uint faultIp);
+        h.RunToHalt();
+
+        var x = ExceptionHarness.Caught16(h);
+        Assert.NotNull(x);
+        Assert.Equal(Vectors.GP, x.Value.Vector);
+        Assert.Equal(faultIp, x.Value.Eip);
+        Assert.Equal(EFlags.ZF | EFlags.PF, x.Value.Eflags & Arith); // from the XOR, untouched
+    }
+
     private static void Emit(Assembler asm, string op, int bits, bool memory)
     {
         bool x = op == "xadd";

@@ -202,6 +202,36 @@ public class ShiftTests
         Assert.Equal(EFlags.SF | EFlags.PF, h.Flags & Arith);
     }
 
+    /// <summary>The by-1 opcodes (D0/D1), the imm8 opcodes with an immediate of 1 (C0/C1) and the /6 SAL alias agree.</summary>
+    [Fact]
+    public void EveryEncodingOfAShiftByOne()
+    {
+        using var h = CpuHarness.Flat32(asm =>
+        {
+            asm.mov(edx, 0xC0000001);
+            asm.db(0xD1, 0xE2); // shl edx, 1
+            asm.mov(esi, edx);
+            asm.mov(edx, 0xC0000001);
+            asm.db(0xC1, 0xE2, 0x01); // shl edx, 1 (imm8)
+            asm.mov(edi, edx);
+            asm.mov(edx, 0xC0000001);
+            asm.db(0xD1, 0xF2); // sal edx, 1 (/6)
+            asm.mov(ebp, edx);
+            asm.mov(ecx, 0x81);
+            asm.db(0xC0, 0xE9, 0x01); // shr cl, 1 (imm8)
+            asm.hlt();
+        });
+        h.RunToHalt();
+        Assert.Equal(0x80000002u, h.Cpu.Esi);
+        Assert.Equal(0x80000002u, h.Cpu.Edi);
+        Assert.Equal(0x80000002u, h.Cpu.Ebp);
+        Assert.Equal(0x40u, h.Cpu.Ecx);
+
+        // SHR 0x81 by 1: CF = 1, OF = original MSB = 1, 0x40: PF = 0, SF = ZF = AF = 0.
+        Assert.Equal(EFlags.CF | EFlags.OF, h.Flags & Arith);
+        Assert.Empty(h.Cpu.Unimplemented);
+    }
+
     [Fact]
     public void RotateByMultipleOfWidthKeepsOperandButWritesCarryAndOverflow()
     {
