@@ -5,14 +5,15 @@ namespace Emulator.Cpu.Execute;
 
 /// <summary>
 /// The decimal-arithmetic adjustments DAA, DAS, AAA, AAS, AAM and AAD (SDM Vol. 2 pseudocode).
-/// Where the SDM leaves flags undefined the choice is written on each handler; they follow the
-/// Pentium 4 / Core 2 behaviour that sandpile.org records.
+/// Where the SDM leaves flags undefined the choice is written on each handler; they mostly follow
+/// the Pentium 4 / Core 2 behaviour that sandpile.org records.
 /// </summary>
 public static unsafe class Bcd
 {
     /// <summary>
     /// DAA. CF, AF, SF, ZF, PF as the SDM defines them; OF (undefined) is cleared, as on the
-    /// Pentium 4 and Core 2. (AMD Zen sets OF as the overflow of the whole 8-bit adjustment.)
+    /// Pentium 4 and Core 2 (sandpile.org). (An AMD EPYC was measured to set OF as the signed overflow
+    /// of the whole 8-bit adjustment.)
     /// </summary>
     public static int Daa(Cpu c, ref MicroOp op)
     {
@@ -72,7 +73,7 @@ public static unsafe class Bcd
     /// AAA: when AL's low nibble is above 9 or AF is set, AX += 0x106 and AF = CF = 1, else
     /// AF = CF = 0; then AL &amp;= 0x0F. OF, SF, ZF and PF are undefined: we clear OF and set SF, ZF
     /// and PF from the final AL (so SF = 0), close to the Pentium 4 pattern sandpile.org records.
-    /// (AMD Zen takes SF, ZF and PF from intermediate values instead.)
+    /// (An AMD EPYC was measured to take SF, ZF and PF from intermediate values instead.)
     /// </summary>
     public static int Aaa(Cpu c, ref MicroOp op)
     {
@@ -115,7 +116,7 @@ public static unsafe class Bcd
     /// <summary>
     /// AAM imm8: AH = AL / imm8, AL = AL mod imm8; #DE (nothing changed) when imm8 is 0. SF, ZF, PF
     /// from AL; OF, AF and CF (undefined) are cleared, as P5, P6 and Pentium 4 cores (sandpile.org)
-    /// and AMD Zen do.
+    /// and an AMD EPYC do.
     /// </summary>
     public static int Aam(Cpu c, ref MicroOp op)
     {
@@ -137,7 +138,7 @@ public static unsafe class Bcd
     /// <summary>
     /// AAD imm8: AL = (AL + AH * imm8) &amp; 0xFF, AH = 0. SF, ZF, PF from AL. OF, AF and CF
     /// (undefined) are those of the 8-bit addition AL + (AH * imm8 &amp; 0xFF), which is what Intel
-    /// (P6 and later, per sandpile.org) and AMD Zen produce.
+    /// (P6 and later, per sandpile.org) and an AMD EPYC produce.
     /// </summary>
     public static int Aad(Cpu c, ref MicroOp op)
     {

@@ -67,8 +67,7 @@ public struct BsrOp : IBitScanOp
 /// containing the bit: EA + (offset SAR 4) * 2 for 16-bit, EA + (offset SAR 5) * 4 for 32-bit (the
 /// word/dword access the SDM allows), wrapped to 16 bits under 16-bit addressing. CF = the selected
 /// bit before the change. The other status flags: ZF is unaffected by definition, and OF, SF, AF and
-/// PF (undefined) are left unchanged too, which is what Intel cores (CF is renamed apart from the
-/// other flags, and the instruction must keep ZF) and AMD Zen do.
+/// PF (undefined) are left unchanged too, as Bochs models it and as an AMD EPYC was measured to do.
 /// </summary>
 public static unsafe class BitOps
 {
@@ -175,10 +174,11 @@ public static unsafe class BitOps
 
     /// <summary>
     /// BSF/BSR. A zero source sets ZF and leaves the destination unchanged (what Intel and AMD
-    /// hardware do; AMD documents it, the SDM calls the destination undefined); a non-zero source
+    /// processors do in practice; AMD documents it, the SDM calls the destination undefined); a non-zero source
     /// clears ZF and writes the bit index. CF, OF, SF, AF and PF are undefined: we set them as
     /// TEST src,src would (CF = OF = AF = 0, SF and PF from the source), which for a zero source
-    /// matches what the Pentium 4 was observed to do. (AMD Zen leaves them unchanged.)
+    /// matches what sandpile.org records for the Pentium 4. (An AMD EPYC was measured to leave them
+    /// unchanged.)
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Scan<O, S>(Cpu c, ref MicroOp op, uint src)

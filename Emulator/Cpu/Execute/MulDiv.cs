@@ -18,9 +18,9 @@ public interface IAccumulatorOp
 /// <summary>
 /// MUL: AX = AL * r/m8, DX:AX = AX * r/m16, EDX:EAX = EAX * r/m32. CF = OF = (high half != 0).
 /// SF, ZF, AF and PF are undefined: we set SF, ZF and PF from the low half of the product (AL, AX or
-/// EAX) and clear AF, as the Pentium 4 does and QEMU models it. (AMD Zen leaves the four unchanged;
-/// modern Intel cores must write them, since the multiply has no flags input, but their values
-/// are not documented anywhere we could check.)
+/// EAX) and clear AF: QEMU's model, and the pattern sandpile.org records for the Pentium 4 (SF, ZF,
+/// PF computed, AF = 0). (An AMD EPYC was measured to leave the four unchanged; what current Intel
+/// cores write is not documented, so the host-CPU oracle should settle it.)
 /// </summary>
 public struct MulOp : IAccumulatorOp
 {

@@ -18,8 +18,9 @@ public interface IShiftOp
 /// <summary>
 /// SHL/SAL. CF is the last bit shifted out (0 once the count exceeds the operand width, which only
 /// 8- and 16-bit operands allow); OF = CF XOR the result's MSB for every count (the SDM defines it
-/// for count 1 only; this is the formula Intel hardware applies, as Bochs and QEMU model it).
-/// SF/ZF/PF follow the result. AF is undefined: we clear it (as Bochs and QEMU do; AMD Zen sets it to 1).
+/// for count 1 only; Bochs and QEMU apply this formula for every count, and an AMD EPYC agrees).
+/// SF/ZF/PF follow the result. AF is undefined: we clear it, as Bochs and QEMU do (an AMD EPYC was
+/// measured to set it to 1; what current Intel cores do should be settled by the host-CPU oracle).
 /// </summary>
 public struct ShlOp : IShiftOp
 {
@@ -37,7 +38,8 @@ public struct ShlOp : IShiftOp
 
 /// <summary>
 /// SHR. CF is the last bit shifted out (0 once the count exceeds the width); OF is the original MSB
-/// for count 1 and 0 for larger counts (what Intel hardware does; the SDM leaves it undefined).
+/// for count 1 and 0 for larger counts (the SDM leaves it undefined; Bochs and QEMU do this and an
+/// AMD EPYC agrees).
 /// SF/ZF/PF follow the result; AF (undefined) is cleared, as for <see cref="ShlOp"/>.
 /// </summary>
 public struct ShrOp : IShiftOp
@@ -75,7 +77,7 @@ public struct SarOp : IShiftOp
 /// <summary>
 /// ROL. The operand rotates by the masked count modulo its width, but the flags are written
 /// whenever the 5-bit masked count is non-zero (so ROL r8 by 8 leaves r8 alone and still sets
-/// CF and OF, as Intel and AMD hardware do): CF = the result's LSB, OF = CF XOR the result's MSB
+/// CF and OF, as Bochs models it and an AMD EPYC does): CF = the result's LSB, OF = CF XOR the result's MSB
 /// (the count-1 formula, applied for every count; the SDM leaves OF undefined for other counts).
 /// SF, ZF, AF and PF are unaffected.
 /// </summary>
@@ -118,8 +120,8 @@ public struct RorOp : IShiftOp
 /// (9 for 8-bit, 17 for 16-bit, 33 for 32-bit, which the 5-bit mask never reaches). CF = the bit
 /// rotated into the carry position; OF = CF XOR the result's MSB for every count (count-1 formula).
 /// A masked count that is a multiple of width + 1 (RCL r8 by 9 or 18) leaves the operand and CF as
-/// they were but still writes OF by that formula, as AMD hardware does (our choice where Intel
-/// documents nothing). SF, ZF, AF, PF unaffected.
+/// they were but still writes OF by that formula, as an AMD EPYC was measured to do (our choice where
+/// Intel documents nothing; Bochs leaves OF alone then). SF, ZF, AF, PF unaffected.
 /// </summary>
 public struct RclOp : IShiftOp
 {
@@ -171,9 +173,9 @@ public interface IDoubleShiftOp
 
 /// <summary>
 /// SHLD. For 32-bit operands the count (1-31) never exceeds the width. For a 16-bit operand a count
-/// of 17-31 is undefined by the SDM; we do what Intel processors do (the behaviour QEMU documents
-/// as Intel's): the 48-bit value dst:src:dst is shifted left and its top 16 bits are the result, CF
-/// being the last bit shifted out of it. (AMD Zen shifts dst:src:src instead.) OF = CF XOR the
+/// of 17-31 is undefined by the SDM; we do what QEMU documents as Intel's behaviour: the 48-bit
+/// value dst:src:dst is shifted left and its top 16 bits are the result, CF being the last bit
+/// shifted out of it. (An AMD EPYC was measured to shift dst:src:src instead.) OF = CF XOR the
 /// result's MSB for every count; SF/ZF/PF follow the result; AF (undefined) is cleared.
 /// </summary>
 public struct ShldOp : IDoubleShiftOp
@@ -193,7 +195,7 @@ public struct ShldOp : IDoubleShiftOp
 
 /// <summary>
 /// SHRD. A 16-bit operand with a count of 17-31 shifts the 48-bit value dst:src:dst right (Intel's
-/// behaviour as QEMU documents it; AMD Zen shifts src:src:dst); CF is the last bit shifted out.
+/// behaviour as QEMU documents it; an AMD EPYC shifts src:src:dst); CF is the last bit shifted out.
 /// OF = XOR of the result's two most significant bits for every count (for count 1: the sign
 /// changed); SF/ZF/PF follow the result; AF (undefined) is cleared.
 /// </summary>
