@@ -74,6 +74,8 @@ public sealed class CpuHarness : IDisposable
     {
         long n = Cpu.Run(long.MaxValue, maxInstructions);
         Assert.True(Cpu.State != RunState.Running, $"guest did not halt within {maxInstructions} instructions (EIP=0x{Cpu.Eip:x})");
+        Assert.True(Cpu.State == RunState.Halted, $"guest shut down instead of halting: {Cpu.Shutdown}");
+        Assert.Empty(Cpu.Unimplemented);
         return n;
     }
 

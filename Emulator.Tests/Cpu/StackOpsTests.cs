@@ -102,10 +102,11 @@ public class StackOpsTests
         });
         TestSystem.EnablePaging(h);
         TestSystem.Map(h, 0x7F000, 0x7F000, flags: 0);
-        h.RunToHalt();
+        h.Cpu.Run(long.MaxValue, 1_000_000);
 
         // The #PF cannot be delivered on that stack either (no IDT here): the CPU shuts down
         // with the registers as the faulting PUSHAD found them.
+        Assert.Equal(RunState.Shutdown, h.Cpu.State);
         Assert.True(h.Cpu.ExceptionCounts[Vectors.PF] >= 1);
         Assert.Equal(0x7FFFCu, h.Cpu.Cr2);
         Assert.Equal(0x80008u, h.Cpu.Esp);
