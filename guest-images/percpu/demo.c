@@ -16,6 +16,9 @@ static const struct {
     const char *(*run)(void);
 } demos[] = {
     { "counters", demo_counters },
+    { "falseshare", demo_falseshare },
+    { "preempt", demo_preempt },
+    { "dynamic", demo_dynamic },
     { "stalefs", demo_stalefs },
 };
 
