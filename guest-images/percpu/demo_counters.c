@@ -20,6 +20,32 @@ unsigned long percpu_counter_sum;
 
 static u64 percpu_cycles[NR_CPUS], shared_cycles[NR_CPUS];
 
+/* One this_cpu_inc(), alone in a function, so that its machine code can be
+ * shown: 64 ff 05 <address of percpu_counter> = incl %fs:percpu_counter. */
+static void __attribute__((noinline)) percpu_counter_inc_once(void)
+{
+    this_cpu_inc(percpu_counter);
+}
+
+/* Prints the code of percpu_counter_inc_once() up to its "ret" and checks
+ * that it is the single %fs:-prefixed instruction. */
+static const char *show_this_cpu_inc(void)
+{
+    const u8 *code = (const u8 *)percpu_counter_inc_once;
+    unsigned int n = 0;
+    printk("counters: this_cpu_inc(percpu_counter) compiles to:");
+    while (n < 16 && code[n] != 0xc3)
+        printk(" %02x", code[n++]);
+    printk(" (then ret)\n");
+    unsigned long addr = (unsigned long)code[3] | (unsigned long)code[4] << 8 | (unsigned long)code[5] << 16 |
+                         (unsigned long)code[6] << 24;
+    printk("counters: = incl %%fs:0x%08lx, and &percpu_counter = 0x%08lx: 0x64 is the %%fs prefix\n", addr,
+           (unsigned long)&percpu_counter);
+    if (n != 7 || code[0] != 0x64 || code[1] != 0xff || code[2] != 0x05 || addr != (unsigned long)&percpu_counter)
+        return "this_cpu_inc() is not one incl %fs:var";
+    return NULL;
+}
+
 static void count_percpu(unsigned int cpu, void *arg)
 {
     (void)arg;
@@ -41,10 +67,12 @@ static void count_shared(unsigned int cpu, void *arg)
 const char *demo_counters(void)
 {
     unsigned int cpu, n = num_online_cpus();
-    const char *why = NULL;
+    const char *why;
 
     printk("demo counters: each of %u CPU(s) does this_cpu_inc(percpu_counter) %u times, "
            "then \"lock incl shared_counter\" %u times\n", n, COUNTER_LOOPS, COUNTER_LOOPS);
+    why = show_this_cpu_inc();
+    percpu_counter_inc_once();   /* (on the boot CPU; reset just below) */
     for_each_possible_cpu(cpu)
         per_cpu(percpu_counter, cpu) = 0;
     shared_counter = 0;

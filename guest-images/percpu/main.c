@@ -3,10 +3,12 @@
  */
 #include "asm/apic.h"
 #include "asm/io.h"
+#include "asm/segment.h"
 #include "linux/init.h"
 #include "linux/irq.h"
 #include "linux/printk.h"
 #include "linux/sched.h"
+#include "linux/string.h"
 #include "demo.h"
 
 /* QEMU's isa-debug-exit device (-device isa-debug-exit,iobase=0xf4,iosize=0x04):
@@ -25,6 +27,23 @@ void __noreturn kernel_exit(unsigned int failures)
         __asm__ volatile("cli; hlt");
 }
 
+/* "oops=ud" or "oops=gp" on the command line: fault on purpose, to see
+ * the exception report (traps.c). #GP: load %fs with selector 0x100, past
+ * the end of the 32-entry GDT -- the CPU checks the selector against GDTR's
+ * limit when a segment register is loaded. */
+static void maybe_oops(void)
+{
+    const char *oops = cmdline_find_option("oops");
+    if (oops == NULL)
+        return;
+    printk("oops: faulting on purpose (oops=%s)\n", oops);
+    if (strcmp(oops, "ud") == 0)
+        __asm__ volatile("ud2");
+    else if (strcmp(oops, "gp") == 0)
+        loadsegment(fs, 0x100);
+    printk("oops: unknown kind '%s' (ud, gp)\n", oops);
+}
+
 /* mirrors init/main.c: kernel_init() -- pid 1: bring up the other CPUs,
  * then do the work (here: the demos) and stop the machine. */
 static int kernel_init(void *unused)
@@ -40,6 +59,7 @@ static int kernel_init(void *unused)
     if (bad)
         printk("percpu: self-check FAILED on %u CPU%s\n", bad, bad > 1 ? "s" : "");
 
+    maybe_oops();
     unsigned int failed = run_demos(cmdline_find_option("demo"));
     printk("percpu: done: %u CPUs, %u demo failure%s, %u self-check failure%s\n", num_online_cpus(), failed,
            failed == 1 ? "" : "s", bad, bad == 1 ? "" : "s");

@@ -67,7 +67,7 @@ void __noreturn die(const char *str, struct pt_regs *regs)
      * through it only if it holds the per-CPU selector. */
     int cpu = fs_sel == __KERNEL_PERCPU ? (int)raw_smp_processor_id() : -1;
     printk("\n------------[ cut here ]------------\n");
-    printk("traps: %s: %s (vector %lu) error_code 0x%04lx\n", "oops", str, regs->vector, regs->error_code);
+    printk("traps: %s (vector %lu), error_code 0x%04lx [#1] SMP\n", str, regs->vector, regs->error_code);
     printk("CPU: %d  PID: %d  Comm: %s\n", cpu, cpu >= 0 ? current->pid : -1, cpu >= 0 ? current->comm : "?");
     printk("EIP: %04lx:0x%08lx EFLAGS: 0x%08lx\n", regs->cs & 0xffff, regs->ip, regs->flags);
     printk("EAX: %08lx EBX: %08lx ECX: %08lx EDX: %08lx\n", regs->ax, regs->bx, regs->cx, regs->dx);
