@@ -85,6 +85,16 @@ const char *demo_dynamic(void)
     if (dynamic_counter_sum != (unsigned long)n * DYNAMIC_INCS)
         return "this_cpu_inc(*p) went wrong";
 
+    /* get_cpu_ptr()/put_cpu_ptr(): this CPU's copy, with preemption off */
+    unsigned long *mine = get_cpu_ptr(dynamic_counter);
+    (*mine)++;
+    unsigned int me = smp_processor_id();
+    put_cpu_ptr(dynamic_counter);
+    printk("dynamic: get_cpu_ptr(p) on cpu%u = 0x%08lx; (*ptr)++ makes per_cpu(*p, %u) = %lu\n", me,
+           (unsigned long)mine, me, *per_cpu_ptr(dynamic_counter, me));
+    if (mine != per_cpu_ptr(dynamic_counter, me) || *mine != DYNAMIC_INCS + 1)
+        return "get_cpu_ptr() did not give this CPU's copy";
+
     /* 3. alignment */
     void __percpu *aligned = __alloc_percpu(40, 64);
     printk("dynamic: __alloc_percpu(40, 64) = 0x%08lx\n", (unsigned long)aligned);

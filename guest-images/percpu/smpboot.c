@@ -51,6 +51,7 @@ struct percpu_selftest {
     unsigned long top_of_stack;    /* this_cpu_read(cpu_current_top_of_stack) */
     unsigned long esp;             /* a stack address, to check it is in that stack */
     unsigned int apicid;           /* the local APIC's own id register */
+    unsigned int apicid_percpu;    /* this_cpu_read(x86_cpu_to_apicid): a 2-byte read */
     bool recorded;
 };
 DEFINE_PER_CPU(struct percpu_selftest, percpu_selftest);
@@ -76,6 +77,7 @@ void percpu_selftest_record(void)
     t->top_of_stack = this_cpu_read(cpu_current_top_of_stack);
     t->esp = (unsigned long)&gdtr;
     t->apicid = read_apic_id();
+    t->apicid_percpu = this_cpu_read(x86_cpu_to_apicid);   /* movw %fs:x86_cpu_to_apicid, %ax */
     smp_wmb();
     t->recorded = true;
 }
@@ -105,7 +107,7 @@ unsigned int percpu_selftest_report(void)
         else if (t->top_of_stack != task_top_of_stack(t->cur) || t->esp >= t->top_of_stack ||
                  t->esp < t->top_of_stack - THREAD_SIZE)
             why = "not running on current's stack";
-        else if (t->apicid != per_cpu(x86_cpu_to_apicid, cpu))
+        else if (t->apicid != per_cpu(x86_cpu_to_apicid, cpu) || t->apicid_percpu != t->apicid)
             why = "APIC id does not match x86_cpu_to_apicid";
         printk("percpu: cpu%u sees cpu_number=%u this_cpu_off=0x%08lx GDTR=0x%08lx fs=0x%02x "
                "GDT_ENTRY_PERCPU.base=0x%08lx current=%s stack_top=0x%08lx apicid=%u: %s%s\n",
@@ -276,10 +278,12 @@ static int do_boot_cpu(unsigned int apicid, unsigned int cpu, struct task_struct
 
     boot_error = wakeup_secondary_cpu_via_init(apicid, start_ip);
     if (!boot_error) {
-        /* Wait (10 s at the nominal TSC rate) for the first sign of life. */
+        /* Wait for the first sign of life: 1 s at the nominal TSC rate
+         * (Linux waits 10 s; an emulator that never starts the AP would
+         * otherwise spend 10^10 cycles here). */
         u64 start = rdtsc();
         while (!cpumask_test_cpu((int)cpu, &cpu_callin_mask)) {
-            if (rdtsc() - start > 10000ULL * TSC_NOMINAL_KHZ) {
+            if (rdtsc() - start > 1000ULL * TSC_NOMINAL_KHZ) {
                 boot_error = -1;
                 break;
             }
