@@ -44,12 +44,13 @@ DEFINE_PER_CPU_FIRST(unsigned long, percpu_first_magic) = PERCPU_FIRST_MAGIC;
  * %fs:x is x + __per_cpu_offset[cpu] for every x.
  *
  * Flags DESC_DATA32 = 0xc093: G = 1, D/B = 1, P = 1, S = 1, type 3 (data,
- * read/write, accessed). Until 2023 Linux wrote this entry with
- * pack_descriptor(..., 0x2 | DESCTYPE_S, 0x8), i.e. 0x8092: D/B = 0 and the
- * accessed bit clear (the CPU then sets it in the GDT on the first load of
- * %fs). Linus pointed out that the SDM wants D/B = 1 for 32-bit data
- * segments; for a data segment it only matters for expand-down limits and
- * when the segment is loaded into SS. */
+ * read/write, accessed). Until 2023 Linux wrote flags 0x8092 here
+ * (pack_descriptor(&gdt, base, 0xFFFFF, 0x2 | DESCTYPE_S, 0x8) in older
+ * kernels, GDT_ENTRY_INIT(0x8092, base, 0xFFFFF) later): D/B = 0, and the
+ * accessed bit clear, so the CPU sets it in the GDT on the first load of
+ * %fs. D/B = 1 came after Linus pointed out that the SDM wants it for 32-bit
+ * data segments; for a data segment it only matters for expand-down limits
+ * and when the segment is loaded into SS. */
 static void setup_percpu_segment(unsigned int cpu)
 {
     struct desc_struct d = GDT_ENTRY_INIT(DESC_DATA32, per_cpu_offset(cpu), 0xFFFFF);
