@@ -11,7 +11,9 @@
 # longer than QEMU_TIMEOUT seconds (default 60), the script says so on stderr
 # and exits 125 (124 on timeout).
 #
-# Environment: QEMU_MEM (MiB of RAM, default 128), QEMU_TIMEOUT (seconds).
+# Environment: QEMU_MEM (MiB of RAM, default 128), QEMU_TIMEOUT (seconds),
+# QEMU_SMP (passed to -smp when set, e.g. "4,sockets=4": SeaBIOS's MP table
+# lists one CPU per socket, so give each CPU its own socket).
 # Installs qemu-system-x86 with apt-get if qemu-system-i386 is missing.
 set -euo pipefail
 
@@ -40,6 +42,11 @@ if ! command -v qemu-system-i386 >/dev/null 2>&1; then
     "${SUDO[@]}" apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null
 fi
 
+smp_args=()
+if [ -n "${QEMU_SMP:-}" ]; then
+    smp_args=(-smp "$QEMU_SMP")
+fi
+
 status=0
 timeout "${QEMU_TIMEOUT:-60}" qemu-system-i386 \
     -m "${QEMU_MEM:-128}" \
@@ -49,6 +56,7 @@ timeout "${QEMU_TIMEOUT:-60}" qemu-system-i386 \
     -display none \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -no-reboot \
+    "${smp_args[@]}" \
     </dev/null || status=$?
 
 if [ "$status" -eq 124 ]; then
