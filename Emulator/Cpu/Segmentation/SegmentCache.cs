@@ -114,11 +114,16 @@ public struct SegmentCache
         WriteSpan = usable && IsWritable ? span : -1;
     }
 
-    /// <summary>Real-mode / virtual-8086 style load: base = selector * 16, other fields kept.</summary>
+    /// <summary>
+    /// Real-mode load: base = selector * 16 and the segment usable and present; the limit and
+    /// the other attributes are kept, as on P6 and later processors (which is what makes
+    /// "unreal mode" work: a 4 GiB limit loaded in protected mode survives the return to real mode).
+    /// </summary>
     public void LoadRealMode(ushort selector)
     {
         Selector = selector;
         Base = (uint)selector << 4;
+        AccessRights |= 0x90;
         Valid = true;
         UpdateAccessBounds();
     }
