@@ -170,9 +170,15 @@ public sealed class SystemKernel : IDisposable
         Write16(at + 0x66, 0x68);
     }
 
-    /// <summary>Emits code that drops to ring 3 at the address in symbol slot <paramref name="slot"/> with the ring-3 stack and IF as given.</summary>
+    /// <summary>
+    /// Emits code that drops to ring 3 at the address in symbol slot <paramref name="slot"/>
+    /// with the ring-3 stack, DS = ES = ring-3 data and IF as given (clobbers EAX).
+    /// </summary>
     public static void EnterRing3(Assembler a, int slot, bool interrupts = false)
     {
+        a.mov(eax, UserData);
+        a.mov(ds, ax);
+        a.mov(es, ax);
         a.push(UserData);
         a.push(Ring3StackTop);
         a.push(interrupts ? 0x202 : 0x2);
