@@ -251,19 +251,18 @@ public sealed partial class Cpu
     private bool LoadTaskSegments(ushort es, ushort cs, ushort ss, ushort ds, ushort fs, ushort gs, ushort ldt, uint ext)
     {
         int cpl = cs & 3;
+
+        // As Bochs does, CPL reads 3 until SS is loaded, so an exception raised before that
+        // switches to the new TSS's ring-0 stack instead of pushing on an unusable SS.
+        SetCpl(3);
         if (V86Mode)
         {
-            SetCpl(3);
             LoadV86Segment(SegReg.ES, es);
             LoadV86Segment(SegReg.CS, cs);
             LoadV86Segment(SegReg.SS, ss);
             LoadV86Segment(SegReg.DS, ds);
             LoadV86Segment(SegReg.FS, fs);
             LoadV86Segment(SegReg.GS, gs);
-        }
-        else
-        {
-            SetCpl(cpl);
         }
 
         // LDTR: in the GDT, an LDT descriptor, present; else #TS(LDT selector).
@@ -296,6 +295,8 @@ public sealed partial class Cpu
         {
             return false;
         }
+
+        SetCpl(cpl);
 
         if (!LoadTaskDataSegment(SegReg.DS, ds, cpl, ext) || !LoadTaskDataSegment(SegReg.ES, es, cpl, ext) ||
             !LoadTaskDataSegment(SegReg.FS, fs, cpl, ext) || !LoadTaskDataSegment(SegReg.GS, gs, cpl, ext))
