@@ -450,6 +450,37 @@ public class SystemInstructionTests
     }
 
     [Fact]
+    public void IoBitmapInTheBusyTssGrantsPortsAtCpl3()
+    {
+        Label user = default;
+        Label denied = default;
+        using var k = new K(a =>
+        {
+            user = a.CreateLabel();
+            denied = a.CreateLabel();
+            K.EnterRing3(a, 0);
+            a.Label(ref user);
+            a.mov(al, 1);
+            a.@out(0x80, al);                  // allowed by the bitmap
+            a.Label(ref denied);
+            a.@out(0x81, al);                  // denied: #GP(0)
+            a.hlt();
+        });
+        k.SetGdt(5, Descriptor.Build(K.TssBase, 0x68 + 0x20, 0x89, 0));
+        var bitmap = new byte[0x20];
+        Array.Fill(bitmap, (byte)0xFF);
+        bitmap[0x10] = 0xFE;
+        k.H.Memory.Write(K.TssBase + 0x68, bitmap);
+        k.SetSymbol(0, user);
+        k.Run();
+        Assert.Equal(13u, k.Vector);
+        Assert.Equal(0u, k.ErrorCode);
+        Assert.Equal(k.Addr(denied), k.FaultEip);
+        Assert.Equal(1, k.H.Io.UnclaimedAccesses[0x80]);
+        Assert.False(k.H.Io.UnclaimedAccesses.ContainsKey(0x81));
+    }
+
+    [Fact]
     public void InvdAndWbinvdRunAtCpl0()
     {
         using var k = new K(a =>

@@ -329,6 +329,12 @@ public sealed partial class Cpu
             return false;
         }
 
+        // The CS limit cannot change in real mode: the new IP must be within the current one.
+        if ((vec & 0xFFFF) > Seg(SegReg.CS).Limit)
+        {
+            return FaultWithCode(Vectors.GP, 0);
+        }
+
         uint oldEsp = Esp;
         if (!Push(flags & 0xFFFF, 2) || !Push(Seg(SegReg.CS).Selector, 2) || !Push(returnEip & 0xFFFF, 2))
         {
