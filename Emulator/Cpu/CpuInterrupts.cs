@@ -385,14 +385,49 @@ public sealed partial class Cpu
     public bool ReadSystemLinear64(uint linear, out ulong value, int bytes = 8)
     {
         value = 0;
-        for (int i = 0; i < bytes; i++)
+        if (_userBit == 0)
         {
-            if (!Translate(linear + (uint)i, AccessKind.Read, user: false, fill: false, out uint phys))
+            // At CPL 0-2 an ordinary access is a supervisor access: use the TLB.
+            for (int i = 0; i < bytes; i += 4)
             {
-                return false;
+                int n = Math.Min(4, bytes - i);
+                if (!ReadLinear(linear + (uint)i, n == 3 ? 2 : n, out uint part))
+                {
+                    return false;
+                }
+
+                value |= (ulong)part << (8 * i);
+                if (n == 3)
+                {
+                    if (!ReadLinear8(linear + (uint)i + 2, out byte last))
+                    {
+                        return false;
+                    }
+
+                    value |= (ulong)last << (8 * (i + 2));
+                }
             }
 
-            value |= (ulong)Bus.Read(Id, phys, 1) << (8 * i);
+            return true;
+        }
+
+        uint page = 0xFFFFFFFF;
+        uint phys = 0;
+        for (int i = 0; i < bytes; i++)
+        {
+            uint at = linear + (uint)i;
+            if ((at & ~0xFFFu) != page)
+            {
+                if (!Translate(at, AccessKind.Read, user: false, fill: false, out phys))
+                {
+                    return false;
+                }
+
+                page = at & ~0xFFFu;
+                phys -= at & 0xFFF;
+            }
+
+            value |= (ulong)Bus.Read(Id, phys + (at & 0xFFF), 1) << (8 * i);
         }
 
         return true;
