@@ -489,6 +489,36 @@ public class SegmentationTests
         Assert.Equal(k.Addr(user), k.FaultEip);
     }
 
+    [Fact]
+    public void Ring3CallsConformingCodeWithoutChangingPrivilege()
+    {
+        Label user = default;
+        Label conforming = default;
+        Label userHalt = default;
+        using var k = new K(a =>
+        {
+            user = a.CreateLabel();
+            conforming = a.CreateLabel();
+            userHalt = a.CreateLabel();
+            K.EnterRing3(a, 0);
+            a.Label(ref user);
+            a.call(0x50, 0);                       // patched: conforming DPL-0 code at 'conforming'
+            a.Label(ref userHalt);
+            a.hlt();
+            a.Label(ref conforming);
+            a.mov(ebx, cs);
+            a.mov(ecx, esp);
+            a.retf();
+        });
+        k.SetGdt(10, Descriptor.Build(k.Addr(conforming), 0xFFF, 0x9E, 0x4));
+        k.SetSymbol(0, user);
+        k.Run();
+        Assert.Equal(0x53u, k.Cpu.Ebx);               // RPL = CPL = 3
+        Assert.Equal(K.Ring3StackTop - 8, k.Cpu.Ecx); // no stack switch
+        Assert.Equal(13u, k.Vector);
+        Assert.Equal(k.Addr(userHalt), k.FaultEip);
+    }
+
     /// <summary>An interrupt source that raises one vector once armed.</summary>
     private sealed class OneShotInterrupt(int vector) : IInterruptSource
     {

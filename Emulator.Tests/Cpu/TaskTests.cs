@@ -208,4 +208,29 @@ public class TaskTests
         Assert.Equal(0x89, AccessByte(k, 5));
         Assert.Equal(0x8B, AccessByte(k, 10));
     }
+
+    [Fact]
+    public void BadRing0StackInTssEndsInTheDoubleFaultTask()
+    {
+        Label user = default;
+        using var k = new K(a =>
+        {
+            user = a.CreateLabel();
+            K.EnterRing3(a, 0);
+            a.Label(ref user);
+            a.@int(0x80);
+            a.hlt();
+        });
+        k.SetSymbol(0, user);
+        k.SetInterruptGate(0x80, k.Addr(user), dpl: 3);
+        k.Write16(K.TssBase + 8, K.UserData);              // SS0 with RPL 3: #TS(0x20)...
+        k.SetIdt(8, Descriptor.Gate(Descriptor.TaskGate, K.DfTssSel, 0, 0));
+        k.Run();
+        var c = k.Cpu;
+        Assert.Equal(8u, k.Vector);                        // ... #TS again delivering it: #DF
+        Assert.Equal(2, c.ExceptionCounts[Vectors.TS]);
+        Assert.Equal(K.DfTssSel, c.Tr.Selector);
+        Assert.Equal(k.Addr(user), k.Read32(K.TssBase + 0x20));  // the INT, as the first #TS is a fault
+        Assert.Equal((uint)K.UserCode, k.Read32(K.TssBase + 0x4C) & 0xFFFF);
+    }
 }
