@@ -519,6 +519,30 @@ public class SegmentationTests
         Assert.Equal(k.Addr(userHalt), k.FaultEip);
     }
 
+    [Fact]
+    public void CodeDecodedUnderALargerLimitStopsAtTheNewCsLimit()
+    {
+        Label sub = default;
+        using var k = new K(a =>
+        {
+            sub = a.CreateLabel();
+            a.call(sub);                           // decoded and run under the flat CS
+            a.jmp(__fword_ptr[K.Symbol(0)]);       // 0x50:sub, the same code with CS limit = 'sub'
+            a.Label(ref sub);
+            a.nop();
+            a.nop();
+            a.ret();
+        });
+        k.SetGdt(10, Descriptor.Build(0, k.Addr(sub), 0x9B, 0x4));
+        k.SetSymbol(0, sub);
+        k.Write32(K.Symbol(1), 0x50);
+        k.Run();
+        Assert.Equal(13u, k.Vector);
+        Assert.Equal(0u, k.ErrorCode);
+        Assert.Equal(k.Addr(sub) + 1, k.FaultEip);  // the first byte beyond the limit
+        Assert.Equal(0x50u, k.FaultCs);
+    }
+
     /// <summary>An interrupt source that raises one vector once armed.</summary>
     private sealed class OneShotInterrupt(int vector) : IInterruptSource
     {

@@ -45,7 +45,8 @@ public sealed unsafe partial class Cpu
             uint linear = Seg(SegReg.CS).Base + Eip;
             ref Block? slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_jumpCache), (int)(((linear ^ (linear >> 12)) & (JumpCacheSize - 1)) | (_userBit * JumpCacheSize)));
             Block? block = slot;
-            if (block is null || !block.Valid || block.Linear != linear || block.StartEip != Eip || block.Code32 != Code32)
+            if (block is null || !block.Valid || block.Linear != linear || block.StartEip != Eip || block.Code32 != Code32 ||
+                block.LastByteEip > Seg(SegReg.CS).Limit)
             {
                 block = Code.GetBlock(this, linear);
                 if (block is null)
