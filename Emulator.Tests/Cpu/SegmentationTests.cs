@@ -331,6 +331,39 @@ public class SegmentationTests
     }
 
     [Fact]
+    public void RealModeCsLoadAllowsWritesThroughCs()
+    {
+        using var h = CpuHarness.Real16(a =>
+        {
+            a.lgdt(__[0x800]);
+            a.mov(eax, cr0);
+            a.or(al, 1);
+            a.mov(cr0, eax);
+            a.jmp(0x08, 0x1100);               // protected mode: CS caches a code type
+        });
+        h.Load(16, 0x1100, a =>
+        {
+            a.mov(bx, cs);
+            a.and(al, 0xFE);
+            a.mov(cr0, eax);
+            a.jmp(0x0000, 0x1200);             // real-mode CS load: only the limit is checked
+        });
+        h.Load(16, 0x1200, a =>
+        {
+            a.mov(ax, 0x4242);
+            a.mov(__word_ptr.cs[0x600], ax);
+            a.hlt();
+        });
+        h.Memory.Write(0x800, [0x0F, 0x00, 0x00, 0x09, 0x00, 0x00]);
+        h.Memory.Write32(0x908, (uint)Descriptor.Build(0, 0xFFFF, 0x9B, 0));
+        h.Memory.Write32(0x90C, (uint)(Descriptor.Build(0, 0xFFFF, 0x9B, 0) >> 32));
+        h.RunToHalt();
+        Assert.Equal(0x08u, h.Cpu.Ebx & 0xFFFF);
+        Assert.Equal(0x4242u, h.Memory.Read32(0x600) & 0xFFFF);
+        Assert.Equal(0, h.Cpu.ExceptionCounts[Vectors.GP]);
+    }
+
+    [Fact]
     public void FarJumpAndCallRetfInRealMode()
     {
         using var h = CpuHarness.Real16(a =>
