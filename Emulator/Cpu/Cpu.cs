@@ -192,6 +192,7 @@ public sealed unsafe partial class Cpu
         Cpl = 0;
         State = RunState.Running;
         InterruptShadow = false;
+        FaultAfterCommit = false;
         Msrs.Clear();
         FlushTlb(true);
     }

@@ -39,6 +39,7 @@ public sealed partial class Cpu
     /// <summary>Delivers a CPU exception, applying the double- and triple-fault rules.</summary>
     public void RaiseException(int vector, uint errorCode, bool hasErrorCode)
     {
+        FaultAfterCommit = false;
         ExceptionCounts[vector]++;
         if (_delivering >= 0)
         {
@@ -91,6 +92,8 @@ public sealed partial class Cpu
         Shutdown = new ShutdownInfo("triple fault", first, second, Eip, Seg(SegReg.CS).Selector);
         State = RunState.Shutdown;
         _delivering = -1;
+        PendingVector = -1;
+        FaultAfterCommit = false;
     }
 
     /// <summary>An external (hardware) interrupt acknowledged from the interrupt controller.</summary>
@@ -133,17 +136,34 @@ public sealed partial class Cpu
     /// <summary>
     /// Transfers control through the IVT or IDT. <paramref name="returnEip"/> is the EIP pushed
     /// (the faulting instruction for faults, the next one for traps and INT n). Returns false,
-    /// with the new exception pending, when the delivery itself faults.
+    /// with the new exception pending, when the delivery itself faults; such an exception gets the
+    /// EXT bit in its error code when the event being delivered was an exception or a hardware
+    /// interrupt (SDM Vol. 3, 6.13).
     /// </summary>
     public bool DeliverInterrupt(int vector, uint errorCode, bool hasErrorCode, InterruptKind kind, uint returnEip)
     {
-        uint flags = GetEflags();
         if (!ProtectedMode)
         {
-            return DeliverRealMode(vector, flags, returnEip);
+            return DeliverRealMode(vector, GetEflags(), returnEip);
         }
 
-        uint ext = kind == InterruptKind.External ? 1u : 0u;
+        uint ext = kind is InterruptKind.External or InterruptKind.Exception ? 1u : 0u;
+        if (DeliverProtectedMode(vector, errorCode, hasErrorCode, kind, returnEip, ext))
+        {
+            return true;
+        }
+
+        if (ext != 0 && PendingHasErrorCode && PendingVector is Vectors.TS or Vectors.NP or Vectors.SS or Vectors.GP)
+        {
+            PendingErrorCode |= 1;
+        }
+
+        return false;
+    }
+
+    private bool DeliverProtectedMode(int vector, uint errorCode, bool hasErrorCode, InterruptKind kind, uint returnEip, uint ext)
+    {
+        uint flags = GetEflags();
         uint idtError = ((uint)vector << 3) | 2 | ext;
         if ((uint)vector * 8 + 7 > Idtr.Limit)
         {
@@ -166,8 +186,7 @@ public sealed partial class Cpu
             case 0x0F: gate32 = true; trap = true; break;
             case 0x06: gate32 = false; trap = false; break;
             case 0x07: gate32 = false; trap = true; break;
-            case 0x05:
-                return TaskGateInterrupt(gate, vector, errorCode, hasErrorCode, ext);
+            case 0x05: gate32 = false; trap = false; break;
             default:
                 return FaultWithCode(Vectors.GP, idtError);
         }
@@ -180,6 +199,11 @@ public sealed partial class Cpu
         if (!present)
         {
             return FaultWithCode(Vectors.NP, idtError);
+        }
+
+        if (type == 0x05)
+        {
+            return TaskGateInterrupt(gate, errorCode, hasErrorCode, ext, returnEip);
         }
 
         ushort selector = (ushort)(gate >> 16);
@@ -213,7 +237,7 @@ public sealed partial class Cpu
 
         if ((flags & EFlags.VM) != 0)
         {
-            // Virtual-8086 interrupts are not modelled yet: report it as a #GP the guest can see.
+            // Virtual-8086 interrupts are not modelled: report it as a #GP the guest can see.
             return FaultWithCode(Vectors.GP, (uint)(selector & 0xFFFC) | ext);
         }
 
@@ -223,37 +247,51 @@ public sealed partial class Cpu
         ushort oldCs = Seg(SegReg.CS).Selector;
         ushort oldSs = Seg(SegReg.SS).Selector;
         uint oldEsp = Esp;
-        var savedSs = Seg(SegReg.SS);
 
         if (newCpl < Cpl)
         {
-            // Inward: new stack from the TSS (SDM 6.12.1).
+            // Inward: new stack from the TSS (SDM 6.12.1), checked before anything is pushed.
             if (!ReadTssStack(newCpl, out ushort newSsSel, out uint newEsp, ext))
             {
                 return false;
             }
 
-            if (!LoadStackSegmentForCpl(newSsSel, newCpl, ext, out var newSs))
+            if (!CheckInnerStack(newSsSel, newCpl, ext, out ulong ssDesc))
+            {
+                return false;
+            }
+
+            var newSs = default(SegmentCache);
+            newSs.LoadDescriptor((ushort)((newSsSel & 0xFFFC) | newCpl), ssDesc | Segmentation.Descriptor.AccessedBit);
+            if (offset > target.Limit)
+            {
+                return FaultWithCode(Vectors.GP, ext);
+            }
+
+            uint pushedEsp = Stack32 ? oldEsp : oldEsp & 0xFFFF;
+            int savedCpl = Cpl;
+            SetCpl(newCpl);
+            uint esp = newEsp;
+            bool ok = WriteNewStack(ref newSs, ref esp, size, oldSs) && WriteNewStack(ref newSs, ref esp, size, pushedEsp) &&
+                WriteNewStack(ref newSs, ref esp, size, flags) && WriteNewStack(ref newSs, ref esp, size, oldCs) &&
+                WriteNewStack(ref newSs, ref esp, size, returnEip) &&
+                (!hasErrorCode || WriteNewStack(ref newSs, ref esp, size, errorCode));
+            SetCpl(savedCpl);
+            if (!ok || !MarkAccessed(newSsSel, ssDesc))
             {
                 return false;
             }
 
             Seg(SegReg.SS) = newSs;
-            Esp = newEsp;
-            int savedCpl = Cpl;
-            SetCpl(newCpl);
-            bool ok = Push(oldSs, size) && Push(oldEsp, size) && Push(flags, size) && Push(oldCs, size) &&
-                Push(returnEip, size) && (!hasErrorCode || Push(errorCode, size));
-            if (!ok)
-            {
-                Seg(SegReg.SS) = savedSs;
-                Esp = oldEsp;
-                SetCpl(savedCpl);
-                return false;
-            }
+            Esp = esp;
         }
         else
         {
+            if (offset > target.Limit)
+            {
+                return FaultWithCode(Vectors.GP, ext);
+            }
+
             bool ok = Push(flags, size) && Push(oldCs, size) && Push(returnEip, size) &&
                 (!hasErrorCode || Push(errorCode, size));
             if (!ok)
@@ -291,6 +329,12 @@ public sealed partial class Cpu
             return false;
         }
 
+        // The CS limit cannot change in real mode: the new IP must be within the current one.
+        if ((vec & 0xFFFF) > Seg(SegReg.CS).Limit)
+        {
+            return FaultWithCode(Vectors.GP, 0);
+        }
+
         uint oldEsp = Esp;
         if (!Push(flags & 0xFFFF, 2) || !Push(Seg(SegReg.CS).Selector, 2) || !Push(returnEip & 0xFFFF, 2))
         {
@@ -304,27 +348,86 @@ public sealed partial class Cpu
         return true;
     }
 
-    /// <summary>Task gates in the IDT are the next step of the system-architecture work; until then they raise #GP.</summary>
-    private bool TaskGateInterrupt(ulong gate, int vector, uint errorCode, bool hasErrorCode, uint ext)
+    /// <summary>
+    /// An interrupt or exception through a task gate (SDM 6.12.2): the TSS selector must be in
+    /// the GDT (#GP), name an available TSS (#GP) that is present (#NP); the task switch nests
+    /// (back link, NT) and pushes the error code, if any, on the new task's stack.
+    /// </summary>
+    private bool TaskGateInterrupt(ulong gate, uint errorCode, bool hasErrorCode, uint ext, uint returnEip)
     {
-        _ = gate;
-        _ = errorCode;
-        _ = hasErrorCode;
-        return FaultWithCode(Vectors.GP, ((uint)vector << 3) | 2 | ext);
+        ushort tss = (ushort)(gate >> 16);
+        uint err = (uint)(tss & 0xFFFC) | ext;
+        if ((tss & 4) != 0)
+        {
+            return FaultWithCode(Vectors.GP, err);
+        }
+
+        if (!ReadDescriptor(tss, out ulong desc, Vectors.TS, ext))
+        {
+            return false;
+        }
+
+        int type = Segmentation.Descriptor.Type(desc);
+        if (Segmentation.Descriptor.IsCodeOrData(desc) || !Segmentation.Descriptor.IsAvailableTss(type))
+        {
+            return FaultWithCode(Vectors.GP, err);
+        }
+
+        if (!Segmentation.Descriptor.Present(desc))
+        {
+            return FaultWithCode(Vectors.NP, err);
+        }
+
+        return TaskSwitch(tss, desc, TaskSource.Interrupt, returnEip, hasErrorCode, errorCode, ext);
     }
 
-    /// <summary>Reads a 64-bit value at a linear address as a supervisor (system) access.</summary>
-    public bool ReadSystemLinear64(uint linear, out ulong value)
+    /// <summary>Reads a 64-bit value (or its low <paramref name="bytes"/> bytes) at a linear address as a supervisor (system) access.</summary>
+    public bool ReadSystemLinear64(uint linear, out ulong value, int bytes = 8)
     {
         value = 0;
-        for (int i = 0; i < 8; i++)
+        if (_userBit == 0)
         {
-            if (!Translate(linear + (uint)i, AccessKind.Read, user: false, fill: false, out uint phys))
+            // At CPL 0-2 an ordinary access is a supervisor access: use the TLB.
+            for (int i = 0; i < bytes; i += 4)
             {
-                return false;
+                int n = Math.Min(4, bytes - i);
+                if (!ReadLinear(linear + (uint)i, n == 3 ? 2 : n, out uint part))
+                {
+                    return false;
+                }
+
+                value |= (ulong)part << (8 * i);
+                if (n == 3)
+                {
+                    if (!ReadLinear8(linear + (uint)i + 2, out byte last))
+                    {
+                        return false;
+                    }
+
+                    value |= (ulong)last << (8 * (i + 2));
+                }
             }
 
-            value |= (ulong)Bus.Read(Id, phys, 1) << (8 * i);
+            return true;
+        }
+
+        uint page = 0xFFFFFFFF;
+        uint phys = 0;
+        for (int i = 0; i < bytes; i++)
+        {
+            uint at = linear + (uint)i;
+            if ((at & ~0xFFFu) != page)
+            {
+                if (!Translate(at, AccessKind.Read, user: false, fill: false, out phys))
+                {
+                    return false;
+                }
+
+                page = at & ~0xFFFu;
+                phys -= at & 0xFFF;
+            }
+
+            value |= (ulong)Bus.Read(Id, phys + (at & 0xFFF), 1) << (8 * i);
         }
 
         return true;
@@ -423,37 +526,6 @@ public sealed partial class Cpu
             ss = (ushort)(v >> 16);
         }
 
-        return true;
-    }
-
-    /// <summary>The checks for a stack segment taken from the TSS (SDM 6.12.1, #TS cases).</summary>
-    private bool LoadStackSegmentForCpl(ushort selector, int cpl, uint ext, out SegmentCache ss)
-    {
-        ss = default;
-        uint err = (uint)(selector & 0xFFFC) | ext;
-        if ((selector & 0xFFFC) == 0 || (selector & 3) != cpl)
-        {
-            return FaultWithCode(Vectors.TS, err);
-        }
-
-        if (!ReadDescriptor(selector, out ulong desc, Vectors.TS, ext))
-        {
-            return false;
-        }
-
-        ss.LoadDescriptor(selector, desc);
-        if (!ss.IsCodeOrData || ss.IsCode || !ss.IsWritable || ss.Dpl != cpl)
-        {
-            return FaultWithCode(Vectors.TS, err);
-        }
-
-        if (!ss.Present)
-        {
-            return FaultWithCode(Vectors.SS, err);
-        }
-
-        MarkAccessed(selector, desc);
-        ss.AccessRights |= 1;
         return true;
     }
 }

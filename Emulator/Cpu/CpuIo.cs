@@ -21,8 +21,8 @@ public sealed unsafe partial class Cpu
             return true;
         }
 
-        // Needs a 32-bit TSS (type 9 or 11).
-        if (!Tr.Valid || (Tr.Type & 0x7) != 0x1 || (Tr.Type & 0x8) == 0 || Tr.Limit < 0x67)
+        // Needs a 32-bit TSS (type 9 or 11; TR normally holds it busy).
+        if (!Tr.Valid || (Tr.Type & 0xD) != 0x9 || Tr.Limit < 0x67)
         {
             return FaultWithCode(Vectors.GP, 0);
         }

@@ -713,7 +713,10 @@ public static class Cr4Bits
     public const uint TSD = 1u << 2;
     public const uint DE = 1u << 3;
     public const uint PSE = 1u << 4;
+    public const uint PAE = 1u << 5;
+    public const uint MCE = 1u << 6;
     public const uint PGE = 1u << 7;
+    public const uint PCE = 1u << 8;
 }
 
 /// <summary>Exception vectors (SDM Vol. 3, table 6-1).</summary>

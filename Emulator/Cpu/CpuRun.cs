@@ -14,7 +14,11 @@ namespace Emulator.Cpu;
 public sealed unsafe partial class Cpu
 {
     private const int JumpCacheSize = 4096;
-    private readonly Block?[] _jumpCache = new Block?[JumpCacheSize];
+
+    // Two jump caches, for supervisor and user fetches: a block found through the jump cache
+    // skips the fetch translation, so a block validated at CPL 0 on a supervisor-only page must
+    // not be found by CPL 3 code (it must page-fault).
+    private readonly Block?[] _jumpCache = new Block?[JumpCacheSize * 2];
 
     /// <summary>Invoked after each instruction when set (tracing, single-stepping); null on the fast path.</summary>
     public Action<Cpu>? AfterInstruction;
@@ -39,9 +43,10 @@ public sealed unsafe partial class Cpu
             }
 
             uint linear = Seg(SegReg.CS).Base + Eip;
-            ref Block? slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_jumpCache), (int)((linear ^ (linear >> 12)) & (JumpCacheSize - 1)));
+            ref Block? slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_jumpCache), (int)(((linear ^ (linear >> 12)) & (JumpCacheSize - 1)) | (_userBit * JumpCacheSize)));
             Block? block = slot;
-            if (block is null || !block.Valid || block.Linear != linear || block.StartEip != Eip || block.Code32 != Code32)
+            if (block is null || !block.Valid || block.Linear != linear || block.StartEip != Eip || block.Code32 != Code32 ||
+                block.LastByteEip > Seg(SegReg.CS).Limit)
             {
                 block = Code.GetBlock(this, linear);
                 if (block is null)
@@ -100,6 +105,14 @@ public sealed unsafe partial class Cpu
                 Eip = last.NextEip;
                 break;
             case Exec.Fault:
+                if (FaultAfterCommit)
+                {
+                    // The instruction completed a task switch and the new task faulted while
+                    // loading: EIP already belongs to the new task.
+                    FaultAfterCommit = false;
+                    break;
+                }
+
                 retired--;
                 Eip = (last.Flags & OpFlags.Code16) != 0 ? (ushort)last.Eip : last.Eip;
                 break;

@@ -17,6 +17,7 @@ public sealed class Block
         PhysPage2 = physPage2;
         Code32 = code32;
         Valid = true;
+        LastByteEip = ops.Length == 0 ? startEip : ops[^1].NextEip - 1;
     }
 
     public MicroOp[] Ops { get; }
@@ -32,6 +33,12 @@ public sealed class Block
     public uint PhysPage2 { get; }
 
     public bool Code32 { get; }
+
+    /// <summary>
+    /// EIP of the block's last byte: the block may run only while it lies within the CS limit
+    /// (it was decoded under some CS limit, and a later CS may have a smaller one).
+    /// </summary>
+    public uint LastByteEip { get; }
 
     /// <summary>Cleared when code in the block's pages is written.</summary>
     public bool Valid;

@@ -97,7 +97,10 @@ public sealed class CodeCache : ICodeWriteObserver
             return null;
         }
 
-        if (_blocks.TryGetValue((phys, cpu.Eip, code32), out var block))
+        // A block decoded under a larger CS limit must not run past the current one: decode a
+        // shorter block instead (it replaces the longer one in the cache).
+        if (_blocks.TryGetValue((phys, cpu.Eip, code32), out var block) &&
+            block.LastByteEip <= cpu.Seg(Segmentation.SegReg.CS).Limit)
         {
             if (block.PhysPage2 == Block.NoPage || SecondPageMatches(cpu, linear, block.PhysPage2))
             {

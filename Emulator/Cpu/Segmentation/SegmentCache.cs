@@ -83,8 +83,12 @@ public struct SegmentCache
     /// <summary>Writable: data segment with the W bit.</summary>
     public readonly bool IsWritable => IsCodeOrData && !IsCode && (AccessRights & 0x2) != 0;
 
-    /// <summary>Recomputes the fast-path bounds from the architectural fields.</summary>
-    public void UpdateAccessBounds()
+    /// <summary>
+    /// Recomputes the fast-path bounds from the architectural fields. <paramref name="anyType"/>
+    /// grants reads and writes whatever the type (a real-mode load: as in Bochs, only the limit
+    /// is checked for a register loaded in real mode).
+    /// </summary>
+    public void UpdateAccessBounds(bool anyType = false)
     {
         uint lo;
         uint hi;
@@ -110,17 +114,23 @@ public struct SegmentCache
         bool usable = Valid && Present && IsCodeOrData;
         ReadLo = lo;
         WriteLo = lo;
-        ReadSpan = usable && IsReadable ? span : -1;
-        WriteSpan = usable && IsWritable ? span : -1;
+        ReadSpan = usable && (anyType || IsReadable) ? span : -1;
+        WriteSpan = usable && (anyType || IsWritable) ? span : -1;
     }
 
-    /// <summary>Real-mode / virtual-8086 style load: base = selector * 16, other fields kept.</summary>
+    /// <summary>
+    /// Real-mode load: base = selector * 16 and the segment usable and present; the limit and
+    /// the other attributes are kept, as on P6 and later processors (which is what makes
+    /// "unreal mode" work: a 4 GiB limit loaded in protected mode survives the return to real mode).
+    /// Accesses through the register then check only the limit, whatever the cached type.
+    /// </summary>
     public void LoadRealMode(ushort selector)
     {
         Selector = selector;
         Base = (uint)selector << 4;
+        AccessRights |= 0x90;
         Valid = true;
-        UpdateAccessBounds();
+        UpdateAccessBounds(anyType: true);
     }
 
     /// <summary>Loads the cache from a raw 8-byte descriptor (no checks: the caller did them).</summary>
