@@ -188,7 +188,13 @@ public sealed class SystemKernel : IDisposable
     }
 
     /// <summary>Runs until the CPU halts or shuts down.</summary>
-    public long Run(long maxInstructions = 1_000_000) => H.RunToHalt(maxInstructions);
+    public long Run(long maxInstructions = 1_000_000)
+    {
+        long n = H.Cpu.Run(long.MaxValue, maxInstructions);
+        Assert.True(H.Cpu.State != Emulator.Cpu.RunState.Running, $"guest did not stop within {maxInstructions} instructions (EIP=0x{H.Cpu.Eip:x})");
+        Assert.Empty(H.Cpu.Unimplemented);
+        return n;
+    }
 
     public uint Read32(uint at) => H.Memory.Read32(at);
 
