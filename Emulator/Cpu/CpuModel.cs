@@ -98,7 +98,14 @@ public sealed partial class Cpu
                 TscOffset = (long)value - Cycles;
                 return true;
             case MsrApicBase:
+                bool wasEnabled = ReadMsr(msr, out ulong old) && (old & (1UL << 11)) != 0;
                 Msrs[msr] = (value & 0xFFFFF900UL) | (DefaultApicBase() & 0x100);
+                bool enabled = (value & (1UL << 11)) != 0;
+                if (enabled != wasEnabled)
+                {
+                    ApicEnableChanged?.Invoke(enabled);
+                }
+
                 return true;
             case MsrMtrrCap:
                 return false;

@@ -36,6 +36,13 @@ public sealed unsafe partial class Cpu
         long instructionEnd = instructionLimit == long.MaxValue ? long.MaxValue : Instructions + instructionLimit;
         while (State == RunState.Running && Cycles < cycleLimit && Instructions < instructionEnd)
         {
+            if (!InterruptShadow && !NmiBlocked && Nmi is { NmiPending: true } && Nmi.TakeNmi())
+            {
+                NmiBlocked = true;
+                DeliverExternalInterrupt(Vectors.NMI);
+                continue;
+            }
+
             if (!InterruptShadow && (FlagsBase & EFlags.IF) != 0 && Interrupts is { HasPendingInterrupt: true })
             {
                 DeliverExternalInterrupt(Interrupts.AcknowledgeInterrupt());

@@ -9,6 +9,21 @@ namespace Emulator.Cpu;
 /// </summary>
 public sealed partial class Cpu
 {
+    /// <summary>Where NMIs come from (the local APIC); null when none are wired.</summary>
+    public INmiSource? Nmi;
+
+    /// <summary>An NMI handler is running: further NMIs wait for the next IRET.</summary>
+    public bool NmiBlocked;
+
+    /// <summary>
+    /// Set when the CPU starts running again after sleeping (halted, waiting for SIPI): its clock
+    /// stood still meanwhile, and the scheduler moves it up to the time of the wake-up.
+    /// </summary>
+    public bool ClockNeedsSync;
+
+    /// <summary>Told when software changes IA32_APIC_BASE's global enable bit (bit 11).</summary>
+    public Action<bool>? ApicEnableChanged;
+
     /// <summary>INIT: reset the architectural state and wait for a STARTUP IPI. Clocks and counters are kept.</summary>
     public void ApplyInit()
     {
@@ -31,6 +46,7 @@ public sealed partial class Cpu
         Seg(SegReg.CS) = SegmentCache.RealModeData((ushort)(vector << 8));
         Eip = 0;
         State = RunState.Running;
+        ClockNeedsSync = true;
         ExitRequested = true;
         return true;
     }
@@ -41,6 +57,7 @@ public sealed partial class Cpu
         if (State == RunState.Halted)
         {
             State = RunState.Running;
+            ClockNeedsSync = true;
         }
     }
 }

@@ -2,7 +2,9 @@ using Emulator.Cpu;
 using Emulator.Cpu.Decode;
 using Emulator.Devices;
 using Emulator.Loading;
+using Emulator.Interrupts;
 using Emulator.Memory;
+using Emulator.Platform.Firmware;
 using CpuCore = Emulator.Cpu.Cpu;
 
 namespace Emulator.Platform;
@@ -41,6 +43,7 @@ public sealed class Machine : IDisposable, IMachineControl
     private volatile bool _stopRequested;
     private CpuCore? _sliceCpu;
     private long _sliceEnd;
+    private long _now;
 
     public Machine(MachineConfig config, Action<byte>? serialOut = null)
     {
@@ -56,6 +59,7 @@ public sealed class Machine : IDisposable, IMachineControl
         Bus = new MemoryBus(Memory);
         Io = new IoPortBus();
         Code = new CodeCache(Bus);
+        Events = new EventQueue();
         Cpus = new CpuCore[config.Cpus];
         for (int i = 0; i < Cpus.Length; i++)
         {
@@ -66,13 +70,71 @@ public sealed class Machine : IDisposable, IMachineControl
             };
         }
 
-        Com1 = new Uart16550(Uart16550.Com1Base, NullInterruptLine.Instance, b => _serialOut(b));
+        // Interrupt controllers: a local APIC per CPU, one IOAPIC, and the 8259 pair wired to the
+        // boot CPU's LINT0 (virtual wire), as a PC with an MP table has them.
+        Apics = new ApicSystem(Events, Cpus.Select(c => (IApicCpu)new CpuApicAdapter(c)).ToArray());
+        Apics.MapInto(Bus);
+        IoApic = new IoApic(Apics);
+        IoApic.MapInto(Bus);
+        Pic = new Pic8259Pair(Apics.LocalApics[0].Lint0);
+        Pic.RegisterOn(Io);
+        Apics.ExtIntController = Pic;
+        Apics.ApplyFirmwareDefaults();
+        foreach (var c in Cpus)
+        {
+            var apic = Apics.ForCpu(c.Id)!;
+            c.Interrupts = apic;
+            c.Nmi = apic;
+            c.ApicEnableChanged = apic.SetGloballyEnabled;
+        }
+
+        // ISA devices; IRQ n goes to 8259 input n and IOAPIC pin n, except IRQ0 on pin 2 (the
+        // interrupt source override the firmware tables declare, as QEMU wires it).
+        PitClock = new PitClock();
+        Pit = new Pit8254(() => Now, Events, PitClock, IsaIrq(0));
+        Pit.RegisterOn(Io);
+        new SystemControlPortB(Pit).RegisterOn(Io);
+        Cmos = new CmosRtc(() => Now, config.MemoryBytes, PitClock.CyclesPerSecond, cpuCount: config.Cpus);
+        Cmos.RegisterOn(Io);
+        new SystemControlPortA(() => RequestExit(ResetExitStatus)).RegisterOn(Io);
+        new PostCodePort().RegisterOn(Io);
+        Com1 = new Uart16550(Uart16550.Com1Base, IsaIrq(4), b => _serialOut(b));
         Com1.RegisterOn(Io);
         DebugExit = new DebugExitPort(this);
         DebugExit.RegisterOn(Io);
         DebugConsole = new DebugConsolePort(b => _serialOut(b));
         DebugConsole.RegisterOn(Io);
     }
+
+    /// <summary>The status a reset request through port 0x92 stops the machine with (reset is not modelled as a reboot yet).</summary>
+    public const int ResetExitStatus = 0;
+
+    private IInterruptLine IsaIrq(int irq) =>
+        new FanOutInterruptLine(Pic.GetPin(irq), IoApic.GetPin(irq == 0 ? 2 : irq));
+
+    /// <summary>Device events (timers) on the global time line.</summary>
+    public EventQueue Events { get; }
+
+    public ApicSystem Apics { get; }
+
+    public IoApic IoApic { get; }
+
+    public Pic8259Pair Pic { get; }
+
+    public PitClock PitClock { get; }
+
+    public Pit8254 Pit { get; }
+
+    public CmosRtc Cmos { get; }
+
+    /// <summary>Where the firmware tables were put (after <see cref="Load"/>).</summary>
+    public FirmwareLayout? Firmware { get; private set; }
+
+    /// <summary>
+    /// The global time line: the clock of the CPU running now (the scheduler always runs the CPU
+    /// with the lowest clock, so this is the time every device event before it has reached).
+    /// </summary>
+    public long Now => _sliceCpu?.Cycles ?? _now;
 
     public MachineConfig Config { get; }
 
@@ -114,7 +176,13 @@ public sealed class Machine : IDisposable, IMachineControl
     {
         // As QEMU's -kernel and GRUB do, the Multiboot command line starts with the kernel's name.
         string cmdline = Config.CommandLine.Length > 0 ? $"{displayName} {Config.CommandLine}" : displayName;
-        var options = new LoadOptions { CommandLine = cmdline, BootLoaderName = "Emulator" };
+        Firmware = FirmwareTables.Build(Memory, Cpus.Length);
+        var options = new LoadOptions
+        {
+            CommandLine = cmdline,
+            BootLoaderName = "Emulator",
+            ReservedRegions = LoadOptions.DefaultReservedRegions,
+        };
         var loaded = MultibootLoader.Load(displayName, image, Memory, options);
         Image = loaded;
         Cpus[0].SetMultibootEntryState(loaded.EntryPoint, loaded.Eax, loaded.Ebx);
@@ -197,7 +265,7 @@ public sealed class Machine : IDisposable, IMachineControl
                     return Result(StopReason.CycleLimit, 0, $"cycle limit {maxCycles} reached");
                 }
 
-                _sliceEnd = Math.Min(_sliceCpu.Cycles + Config.Quantum, maxCycles);
+                _sliceEnd = Math.Min(Math.Min(_sliceCpu.Cycles + Config.Quantum, maxCycles), Events.NextTime);
                 Com1.PollInput();
             }
 
@@ -209,6 +277,7 @@ public sealed class Machine : IDisposable, IMachineControl
             }
 
             long ran = _sliceCpu.Run(_sliceEnd, Math.Min(budget, maxTotal - total));
+            _now = Math.Max(_now, _sliceCpu.Cycles);
             budget -= ran;
             if (ran == 0 && _sliceCpu.State == RunState.Running && _sliceCpu.Cycles < _sliceEnd && !_sliceCpu.ExitRequested)
             {
@@ -241,7 +310,7 @@ public sealed class Machine : IDisposable, IMachineControl
                 return null;
             }
 
-            _sliceEnd = Math.Min(_sliceCpu.Cycles + Config.Quantum, Config.MaxCycles ?? long.MaxValue);
+            _sliceEnd = Math.Min(Math.Min(_sliceCpu.Cycles + Config.Quantum, Config.MaxCycles ?? long.MaxValue), Events.NextTime);
             Com1.PollInput();
         }
 
@@ -276,30 +345,67 @@ public sealed class Machine : IDisposable, IMachineControl
         return null;
     }
 
-    /// <summary>The runnable CPU with the lowest clock (ties to the lowest id), or null when none can run.</summary>
+    /// <summary>
+    /// Chooses the next CPU: the runnable one with the lowest clock (ties to the lowest id), after
+    /// firing every device event due by then. When no CPU can run, time jumps to the next event
+    /// (halted CPUs sleep until an interrupt reaches them); null when nothing can ever run again.
+    /// </summary>
     private CpuCore? PickNext()
     {
-        CpuCore? best = null;
-        foreach (var c in Cpus)
+        long idleEvents = 0;
+        while (true)
         {
-            if (c.State == RunState.Halted && (c.FlagsBase & EFlags.IF) != 0 && c.Interrupts is { HasPendingInterrupt: true })
+            CpuCore? best = null;
+            foreach (var c in Cpus)
             {
-                c.State = RunState.Running;
+                if (c.State == RunState.Halted &&
+                    (c.Nmi is { NmiPending: true } || ((c.FlagsBase & EFlags.IF) != 0 && c.Interrupts is { HasPendingInterrupt: true })))
+                {
+                    c.Wake();
+                }
+
+                if (c.ClockNeedsSync)
+                {
+                    // It slept: its clock jumps to the time it was woken (the end of the waker's slice).
+                    c.ClockNeedsSync = false;
+                    c.Cycles = Math.Max(c.Cycles, _now);
+                }
+
+                if (c.State == RunState.Running && (best is null || c.Cycles < best.Cycles))
+                {
+                    best = c;
+                }
             }
 
-            if (c.State != RunState.Running)
+            long next = Events.NextTime;
+            if (best is not null)
             {
-                continue;
+                if (next <= best.Cycles)
+                {
+                    _now = Math.Max(_now, next);
+                    Events.RunDue(best.Cycles);
+                    continue;
+                }
+
+                _now = Math.Max(_now, best.Cycles);
+                return best;
             }
 
-            if (best is null || c.Cycles < best.Cycles)
+            // Nobody can run. Only a device event can change that, and only for a CPU that can
+            // take a maskable interrupt (NMIs and IPIs need a running CPU to send them).
+            bool wakeable = Cpus.Any(c => c.State == RunState.Halted && (c.FlagsBase & EFlags.IF) != 0);
+            if (next == long.MaxValue || !wakeable || ++idleEvents > MaxIdleEvents)
             {
-                best = c;
+                return null;
             }
+
+            _now = Math.Max(_now, next);
+            Events.RunDue(next);
         }
-
-        return best;
     }
+
+    /// <summary>Device events fired in a row with every CPU asleep before the machine counts as halted for good.</summary>
+    public const long MaxIdleEvents = 1_000_000;
 
     private RunResult Result(StopReason reason, int status, string message)
     {

@@ -208,7 +208,16 @@ public static unsafe class SystemOps
     /// <summary>RETF [imm16]: op.Imm2 = bytes released.</summary>
     public static int RetFar(Cpu c, ref MicroOp op) => Transfer(c.FarReturn(op.OpSize, op.Imm2));
 
-    public static int Iret(Cpu c, ref MicroOp op) => Transfer(c.InterruptReturn(op.OpSize, op.NextEip));
+    public static int Iret(Cpu c, ref MicroOp op)
+    {
+        int r = Transfer(c.InterruptReturn(op.OpSize, op.NextEip));
+        if (r != Exec.Fault)
+        {
+            c.NmiBlocked = false; // IRET ends the NMI-blocking window (SDM 6.7.1)
+        }
+
+        return r;
+    }
 
     /// <summary>INT n (op.Imm = vector): #GP(0) in virtual-8086 mode with IOPL &lt; 3.</summary>
     public static int IntN(Cpu c, ref MicroOp op)
