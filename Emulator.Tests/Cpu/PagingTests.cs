@@ -226,6 +226,47 @@ public class PagingTests
     }
 
     [Fact]
+    public void GlobalPagesSurviveCr3LoadsButNotPgeChanges()
+    {
+        const uint Global = 0x100;
+        using var k = new K(
+            a =>
+            {
+                a.mov(eax, cr4);
+                a.or(eax, Cr4Bits.PGE);
+                a.mov(cr4, eax);
+                EnablePaging(a, wp: true);
+                a.mov(eax, __dword_ptr[0x203000]);                       // fill both
+                a.mov(eax, __dword_ptr[0x206000]);
+                a.mov(__dword_ptr[PageTable + (0x203 * 4)], 0x301000 | Present | Writable | Global);
+                a.mov(__dword_ptr[PageTable + (0x206 * 4)], 0x304000 | Present | Writable);
+                a.mov(eax, cr3);
+                a.mov(cr3, eax);
+                a.mov(ebx, __dword_ptr[0x203000]);                       // global: still the old page
+                a.mov(ecx, __dword_ptr[0x206000]);                       // not global: the new one
+                a.mov(eax, cr4);
+                a.and(eax, ~Cr4Bits.PGE);
+                a.mov(cr4, eax);                                         // flushes global pages too
+                a.mov(edx, __dword_ptr[0x203000]);
+                a.hlt();
+            },
+            Memory);
+        BuildTables(k);
+        SetPte(k, 0x203000, 0x300000 | Present | Writable | Global);
+        SetPte(k, 0x206000, 0x303000 | Present | Writable);
+        k.Write32(0x300000, 0x300);
+        k.Write32(0x301000, 0x301);
+        k.Write32(0x303000, 0x303);
+        k.Write32(0x304000, 0x304);
+        k.Run();
+        var c = k.Cpu;
+        Assert.Equal(0u, k.Count);
+        Assert.Equal(0x300u, c.Ebx);
+        Assert.Equal(0x304u, c.Ecx);
+        Assert.Equal(0x301u, c.Edx);
+    }
+
+    [Fact]
     public void Ring3CannotRunSupervisorCodeItRanBefore()
     {
         // The same linear code page run at CPL 0 and then fetched at CPL 3: the decoded-block

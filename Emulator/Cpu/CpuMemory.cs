@@ -12,7 +12,7 @@ public struct TlbEntry
     /// <summary>Linear page base | user bit (1 when filled for CPL 3), or <see cref="Cpu.TlbInvalid"/>.</summary>
     public uint Tag;
 
-    /// <summary>Physical page base, for invalidation when the page becomes code.</summary>
+    /// <summary>Physical page base, for invalidation when the page becomes code; bit 0 set for a global page (CR4.PGE and G).</summary>
     public uint PhysPage;
 
     /// <summary>Host address minus linear page base: host pointer = Addend + linear.</summary>
@@ -503,10 +503,9 @@ public sealed unsafe partial class Cpu
         }
 
         _ = pageMask;
-        _ = global;
         if (fill)
         {
-            FillTlb(linear, pageBase, write, writable);
+            FillTlb(linear, pageBase, write, writable, global);
         }
 
         return true;
@@ -538,7 +537,7 @@ public sealed unsafe partial class Cpu
         return FaultWithCode(Vectors.PF, error);
     }
 
-    private void FillTlb(uint linear, uint physPage, bool write, bool writable)
+    private void FillTlb(uint linear, uint physPage, bool write, bool writable, bool global)
     {
         if (!Bus.IsDirectRam(physPage))
         {
@@ -555,7 +554,7 @@ public sealed unsafe partial class Cpu
         if (!write || r.Tag == TlbInvalid || r.Tag == tag)
         {
             r.Tag = tag;
-            r.PhysPage = physPage;
+            r.PhysPage = physPage | (global ? 1u : 0u);
             r.Addend = addend;
         }
 
@@ -568,20 +567,29 @@ public sealed unsafe partial class Cpu
             if (write || w.Tag == TlbInvalid || w.Tag == tag)
             {
                 w.Tag = tag;
-                w.PhysPage = physPage;
+                w.PhysPage = physPage | (global ? 1u : 0u);
                 w.Addend = addend;
             }
         }
     }
 
-    /// <summary>Drops every TLB entry (CR3 load, paging mode change). Global pages are not kept yet (documented).</summary>
+    /// <summary>
+    /// Drops the TLB entries: all of them, or (a CR3 load, <paramref name="includeGlobal"/>
+    /// false) all but the global pages, which survive as on hardware with CR4.PGE.
+    /// </summary>
     public void FlushTlb(bool includeGlobal)
     {
-        _ = includeGlobal;
         for (int i = 0; i < TlbSize; i++)
         {
-            _readTlb[i].Tag = TlbInvalid;
-            _writeTlb[i].Tag = TlbInvalid;
+            if (includeGlobal || (_readTlb[i].PhysPage & 1) == 0)
+            {
+                _readTlb[i].Tag = TlbInvalid;
+            }
+
+            if (includeGlobal || (_writeTlb[i].PhysPage & 1) == 0)
+            {
+                _writeTlb[i].Tag = TlbInvalid;
+            }
         }
 
         FlushJumpCache();
@@ -600,7 +608,7 @@ public sealed unsafe partial class Cpu
     {
         for (int i = 0; i < TlbSize; i++)
         {
-            if (_writeTlb[i].Tag != TlbInvalid && _writeTlb[i].PhysPage == physPage)
+            if (_writeTlb[i].Tag != TlbInvalid && (_writeTlb[i].PhysPage & ~0xFFFu) == physPage)
             {
                 _writeTlb[i].Tag = TlbInvalid;
             }
