@@ -6,10 +6,10 @@ namespace Emulator.Cli;
 public static class GuestImages
 {
     /// <summary>The guest `run` boots when no image is given.</summary>
-    public const string DefaultName = "hello";
+    public const string DefaultName = "percpu";
 
     /// <summary>CPUs the default guest is booted with when --cpus is not given.</summary>
-    public const int DefaultCpus = 1;
+    public const int DefaultCpus = 4;
 
     public static IReadOnlyList<string> Names =>
         Assembly.GetExecutingAssembly().GetManifestResourceNames()
