@@ -52,7 +52,7 @@ public partial class PerCpuKernelTests
     // One boot per CPU count serves every test that only reads its outcome (booting is the slow part).
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, Lazy<Boot>> Shared = new();
 
-    private static Boot SharedBoot(int cpus) => Shared.GetOrAdd(cpus, n => new Lazy<Boot>(() => new Boot(n))).Value;
+    internal static Boot SharedBoot(int cpus) => Shared.GetOrAdd(cpus, n => new Lazy<Boot>(() => new Boot(n))).Value;
 
     /// <summary>The lines that depend on the platform's firmware and RAM, and the cycle figures, are masked as tools/compare-percpu-with-qemu.sh does.</summary>
     private static string[] Functional(IEnumerable<string> lines) =>

@@ -60,9 +60,13 @@ public sealed class MachineOptions
         Description = "Reset the machine on a triple fault instead of stopping with a report",
     };
 
-    public void AddTo(Command command)
+    public void AddTo(Command command, bool withImageArgument = true)
     {
-        command.Arguments.Add(Image);
+        if (withImageArgument)
+        {
+            command.Arguments.Add(Image);
+        }
+
         command.Options.Add(Cpus);
         command.Options.Add(Memory);
         command.Options.Add(Timing);

@@ -25,6 +25,21 @@ public sealed unsafe partial class Cpu
 
     internal void FlushJumpCache() => Array.Clear(_jumpCache);
 
+    private bool _resumeOverBreakpoint;
+
+    /// <summary>Set when <see cref="Run"/> stopped because CS:EIP reached a breakpoint (before executing it).</summary>
+    public bool BreakpointHit;
+
+    /// <summary>Lets the next <see cref="Run"/> execute the instruction at a breakpoint it stopped on.</summary>
+    public void ResumeFromBreakpoint()
+    {
+        if (BreakpointHit)
+        {
+            BreakpointHit = false;
+            _resumeOverBreakpoint = true;
+        }
+    }
+
     /// <summary>
     /// Runs until this CPU's clock reaches <paramref name="cycleLimit"/>, it halts or shuts down,
     /// or <paramref name="instructionLimit"/> instructions have retired. Returns instructions retired.
@@ -50,6 +65,17 @@ public sealed unsafe partial class Cpu
             }
 
             uint linear = Seg(SegReg.CS).Base + Eip;
+            if (Code.HasBreakpoints && Code.IsBreakpoint(linear))
+            {
+                if (!_resumeOverBreakpoint)
+                {
+                    BreakpointHit = true;
+                    break;
+                }
+
+                _resumeOverBreakpoint = false;
+            }
+
             ref Block? slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_jumpCache), (int)(((linear ^ (linear >> 12)) & (JumpCacheSize - 1)) | (_userBit * JumpCacheSize)));
             Block? block = slot;
             if (block is null || !block.Valid || block.Linear != linear || block.StartEip != Eip || block.Code32 != Code32 ||

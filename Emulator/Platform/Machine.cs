@@ -26,10 +26,17 @@ public enum StopReason
 
     /// <summary>The host asked the machine to stop (Ctrl-C, a debugger).</summary>
     HostRequest,
+
+    /// <summary>A CPU reached a breakpoint (it has not executed the instruction there yet).</summary>
+    Breakpoint,
 }
 
 /// <summary>The outcome of a run.</summary>
-public sealed record RunResult(StopReason Reason, int GuestExitStatus, long Instructions, long Cycles, string Message);
+public sealed record RunResult(StopReason Reason, int GuestExitStatus, long Instructions, long Cycles, string Message)
+{
+    /// <summary>The CPU concerned (the one at a breakpoint), or -1.</summary>
+    public int Cpu { get; init; } = -1;
+}
 
 /// <summary>
 /// A PC: RAM, the port and memory buses, the shared code cache, the vCPUs, the devices and the
@@ -276,9 +283,17 @@ public sealed class Machine : IDisposable, IMachineControl
                 return Result(StopReason.InstructionLimit, 0, $"instruction limit {maxTotal} reached");
             }
 
-            long ran = _sliceCpu.Run(_sliceEnd, Math.Min(budget, maxTotal - total));
-            _now = Math.Max(_now, _sliceCpu.Cycles);
+            var cpu = _sliceCpu;
+            long ran = cpu.Run(_sliceEnd, Math.Min(budget, maxTotal - total));
+            _now = Math.Max(_now, cpu.Cycles);
             budget -= ran;
+            if (cpu.BreakpointHit)
+            {
+                // Resuming (any later Advance) executes the instruction at the breakpoint first.
+                cpu.ResumeFromBreakpoint();
+                return Result(StopReason.Breakpoint, 0, $"CPU {cpu.Id} reached the breakpoint at 0x{cpu.Seg(Emulator.Cpu.Segmentation.SegReg.CS).Base + cpu.Eip:x8}") with { Cpu = cpu.Id };
+            }
+
             if (ran == 0 && _sliceCpu.State == RunState.Running && _sliceCpu.Cycles < _sliceEnd && !_sliceCpu.ExitRequested)
             {
                 // Exception delivery without a retired instruction: charge nothing, go round again.

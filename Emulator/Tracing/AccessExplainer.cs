@@ -97,7 +97,22 @@ public sealed record AccessExplanation
     {
         if ((accessRights & 0x10) == 0)
         {
-            return "system";
+            return (accessRights & 0xF) switch
+            {
+                0x1 => "16-bit TSS (available)",
+                0x2 => "LDT",
+                0x3 => "16-bit TSS (busy)",
+                0x4 => "16-bit call gate",
+                0x5 => "task gate",
+                0x6 => "16-bit interrupt gate",
+                0x7 => "16-bit trap gate",
+                0x9 => "32-bit TSS (available)",
+                0xB => "32-bit TSS (busy)",
+                0xC => "32-bit call gate",
+                0xE => "32-bit interrupt gate",
+                0xF => "32-bit trap gate",
+                _ => "reserved system type",
+            } + $" dpl{(accessRights >> 5) & 3}";
         }
 
         bool code = (accessRights & 0x08) != 0;

@@ -15,6 +15,7 @@ public sealed class InstructionView
     {
         _formatter = new GasFormatter(symbols is null ? null : new Resolver(symbols));
         _formatter.Options.FirstOperandCharIndex = 8;
+        _formatter.Options.UppercaseHex = false;
     }
 
     /// <summary>Decodes the instruction at the CPU's current CS:EIP without side effects. False when its bytes are not mapped.</summary>

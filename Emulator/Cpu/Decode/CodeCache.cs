@@ -37,6 +37,51 @@ public sealed class CodeCache : ICodeWriteObserver
 
     internal void Attach(Cpu cpu) => _cpus.Add(cpu);
 
+    private readonly HashSet<uint> _breakpoints = [];
+
+    /// <summary>Linear addresses where execution stops (debugger breakpoints). Empty on the fast path.</summary>
+    public IReadOnlyCollection<uint> Breakpoints => _breakpoints;
+
+    /// <summary>True when any breakpoint is set (the CPU loop checks block starts only then).</summary>
+    public bool HasBreakpoints => _breakpoints.Count > 0;
+
+    public bool IsBreakpoint(uint linear) => _breakpoints.Contains(linear);
+
+    /// <summary>
+    /// Sets or clears a breakpoint. Breakpoints are checked at block starts, so every block is
+    /// dropped and later decoding starts a new block at each breakpoint address: the fast path
+    /// stays untouched and nothing is written into guest memory.
+    /// </summary>
+    public void SetBreakpoint(uint linear, bool enabled)
+    {
+        bool changed = enabled ? _breakpoints.Add(linear) : _breakpoints.Remove(linear);
+        if (changed)
+        {
+            FlushAll();
+        }
+    }
+
+    /// <summary>Drops every decoded block (all CPUs re-decode on their next fetch).</summary>
+    public void FlushAll()
+    {
+        foreach (var b in _blocks.Values)
+        {
+            if (b.Valid)
+            {
+                b.Valid = false;
+                BlocksInvalidated++;
+            }
+        }
+
+        _blocks.Clear();
+        _byPage.Clear();
+        Array.Clear(_codePage);
+        foreach (var c in _cpus)
+        {
+            c.FlushJumpCache();
+        }
+    }
+
     public bool IsCodePage(uint physPage)
     {
         uint p = physPage >> PhysicalMemory.PageShift;
@@ -177,6 +222,11 @@ public sealed class CodeCache : ICodeWriteObserver
             if (offset >= inPage)
             {
                 break; // the block stops at the page end; the next page starts its own block
+            }
+
+            if (count > 0 && _breakpoints.Count > 0 && _breakpoints.Contains(linear + (uint)offset))
+            {
+                break; // a breakpoint address always starts a block, where the CPU loop checks it
             }
 
             decoder.Decode(out Instruction ins);

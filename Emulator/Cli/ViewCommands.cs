@@ -1,0 +1,224 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using Emulator.Cpu.Segmentation;
+using Emulator.Loading;
+using Emulator.Platform;
+using Emulator.Tracing;
+
+namespace Emulator.Cli;
+
+/// <summary>
+/// Non-interactive views for scripts and teaching material: boot, run to a point (a symbol, or
+/// the end of the run), and print per-CPU state. `percpu [IMAGE] VAR` shows a per-CPU variable
+/// on every CPU; `gdt [IMAGE]` shows each CPU's own GDT.
+/// </summary>
+public static class ViewCommands
+{
+    public static Command CreatePerCpu(TextWriter stdout, TextWriter stderr)
+    {
+        var machine = new MachineOptions();
+        var args = new Argument<string[]>("args") { Description = "[IMAGE] VAR: the per-CPU variable to show (the image defaults to the embedded guest)", Arity = new ArgumentArity(1, 2) };
+        var at = new Option<string?>("--at") { Description = "Stop when a CPU first reaches this symbol (default: run to the end)" };
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var command = new Command("percpu", "Show a per-CPU variable's address and value on every CPU (&VAR + __per_cpu_offset[cpu])");
+        machine.AddTo(command, withImageArgument: false);
+        command.Arguments.Add(args);
+        command.Options.Add(at);
+        command.Options.Add(json);
+        command.SetAction(parse =>
+        {
+            string[] a = parse.GetValue(args) ?? [];
+            string? imagePath = a.Length == 2 ? a[0] : null;
+            string var = a[^1];
+            using var session = Session.Start(machine, parse, imagePath, parse.GetValue(at), stderr);
+            var m = session.Machine;
+            if (!session.Image.Symbols.TryGetByName(var, out var sym))
+            {
+                throw new UsageException($"the image has no symbol '{var}'");
+            }
+
+            var resolver = new PerCpuResolver(session.Image.Symbols, m.Memory);
+            if (!resolver.HasPerCpu)
+            {
+                throw new UsageException("the image has no per-CPU section (__per_cpu_start/__per_cpu_end/__per_cpu_offset)");
+            }
+
+            int size = sym.Size is 1 or 2 or 4 ? (int)sym.Size : 4;
+            var rows = new List<(int Cpu, uint Offset, uint Address, uint? Value, uint FsBase)>();
+            foreach (var cpu in m.Cpus)
+            {
+                uint offset = resolver.Offset(cpu.Id) ?? 0;
+                uint address = sym.Address + offset;
+                rows.Add((cpu.Id, offset, address, AccessExplainer.ReadValue(m.Cpus[0], address, size), cpu.Seg(SegReg.FS).Base));
+            }
+
+            if (parse.GetValue(json))
+            {
+                stdout.WriteLine(JsonSerializer.Serialize(new
+                {
+                    variable = var,
+                    link_address = sym.Address,
+                    size,
+                    stopped = session.Where,
+                    cpus = rows.Select(r => new { cpu = r.Cpu, per_cpu_offset = r.Offset, address = r.Address, value = r.Value, fs_base = r.FsBase }),
+                }));
+            }
+            else
+            {
+                stdout.WriteLine($"{var} (link address 0x{sym.Address:x8}, {size} bytes) {session.Where}:");
+                foreach (var r in rows)
+                {
+                    string value = r.Value is uint v ? $"0x{v.ToString(size == 1 ? "x2" : size == 2 ? "x4" : "x8")} ({v})" : "unmapped";
+                    stdout.WriteLine($"  cpu{r.Cpu}: __per_cpu_offset=0x{r.Offset:x8} &{var}+offset=0x{r.Address:x8} value={value}   %fs base=0x{r.FsBase:x8}");
+                }
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command CreateGdt(TextWriter stdout, TextWriter stderr)
+    {
+        var machine = new MachineOptions();
+        var cpuOption = new Option<int?>("--cpu") { Description = "Only this CPU (default: every CPU)" };
+        var at = new Option<string?>("--at") { Description = "Stop when a CPU first reaches this symbol (default: run to the end)" };
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var command = new Command("gdt", "Show each CPU's GDT (its own table, as GDTR points) with the segment registers that use each entry");
+        machine.AddTo(command);
+        command.Options.Add(cpuOption);
+        command.Options.Add(at);
+        command.Options.Add(json);
+        command.SetAction(parse =>
+        {
+            using var session = Session.Start(machine, parse, parse.GetValue(machine.Image), parse.GetValue(at), stderr);
+            var m = session.Machine;
+            int? only = parse.GetValue(cpuOption);
+            if (only is int o && (o < 0 || o >= m.Cpus.Length))
+            {
+                throw new UsageException($"--cpu {o}: the machine has CPUs 0 to {m.Cpus.Length - 1}");
+            }
+
+            var tables = new List<object>();
+            var text = new StringBuilder();
+            var raw = new byte[8];
+            foreach (var cpu in m.Cpus)
+            {
+                if (only is int sel && sel != cpu.Id)
+                {
+                    continue;
+                }
+
+                var gdtr = cpu.Gdtr;
+                string what = new PerCpuResolver(session.Image.Symbols, m.Memory).Describe(gdtr.Base);
+                text.AppendLine($"cpu{cpu.Id}: GDTR base 0x{gdtr.Base:x8} limit 0x{gdtr.Limit:x4} = {what}, {session.Where}");
+                var entries = new List<object>();
+                int count = Math.Min((gdtr.Limit + 1) / 8, 8192);
+                for (int i = 0; i < count; i++)
+                {
+                    if (!cpu.DebugRead(gdtr.Base + (uint)(i * 8), raw))
+                    {
+                        continue;
+                    }
+
+                    ulong d = BitConverter.ToUInt64(raw);
+                    if (d == 0)
+                    {
+                        continue;
+                    }
+
+                    uint b = SegmentCache.DescriptorBase(d);
+                    uint limit = SegmentCache.DescriptorLimit(d);
+                    byte access = (byte)(d >> 40);
+                    byte flags = (byte)((d >> 52) & 0xF);
+                    var users = new List<string>();
+                    for (int s = 0; s < SegReg.Count; s++)
+                    {
+                        ref var seg = ref cpu.Seg(s);
+                        if ((seg.Selector & 0xFFFC) == i * 8 && (seg.Selector & 4) == 0 && seg.Valid)
+                        {
+                            users.Add(seg.Base == b && seg.Limit == limit ? $"%{SegReg.Name(s)}" : $"%{SegReg.Name(s)}(stale: cached base 0x{seg.Base:x8})");
+                        }
+                    }
+
+                    string type = AccessExplanation.TypeName(access);
+                    text.AppendLine($"  [{i,2}] sel 0x{i * 8:x4} base 0x{b:x8} limit 0x{limit:x8} {type}{((access & 0x80) == 0 ? " not-present" : string.Empty)} {((access & 0x10) == 0 ? string.Empty : (flags & 4) != 0 ? "32-bit" : "16-bit")}{((flags & 8) != 0 ? " 4K-granular" : string.Empty)} raw 0x{d:x16}{(users.Count > 0 ? "  <- " + string.Join(' ', users) : string.Empty)}");
+                    entries.Add(new { index = i, selector = i * 8, @base = b, limit, access, flags, type, raw = d, used_by = users });
+                }
+
+                tables.Add(new { cpu = cpu.Id, gdtr_base = gdtr.Base, gdtr_limit = gdtr.Limit, entries });
+            }
+
+            stdout.Write(parse.GetValue(json) ? JsonSerializer.Serialize(new { stopped = session.Where, cpus = tables }) + Environment.NewLine : text.ToString());
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>A machine booted and run to the requested point.</summary>
+    private sealed class Session : IDisposable
+    {
+        private Session(Machine machine, LoadedImage image, string where)
+        {
+            Machine = machine;
+            Image = image;
+            Where = where;
+        }
+
+        public Machine Machine { get; }
+
+        public LoadedImage Image { get; }
+
+        /// <summary>Where the machine stopped, in words.</summary>
+        public string Where { get; }
+
+        public static Session Start(MachineOptions options, ParseResult parse, string? imagePath, string? at, TextWriter stderr)
+        {
+            var (name, bytes, defaultCpus) = RunCommand.ResolveImage(imagePath);
+            var config = options.ToConfig(parse, defaultCpus);
+            var m = new Machine(config, _ => { });
+            try
+            {
+                var image = m.Load(name, bytes);
+                string where;
+                if (at is not null)
+                {
+                    if (!image.Symbols.TryGetByName(at, out var s))
+                    {
+                        throw new UsageException($"--at: the image has no symbol '{at}'");
+                    }
+
+                    m.Code.SetBreakpoint(s.Address, true);
+                    var r = m.Run();
+                    m.Code.SetBreakpoint(s.Address, false);
+                    if (r.Reason != StopReason.Breakpoint)
+                    {
+                        throw new UsageException($"the guest never reached {at} ({r.Message})");
+                    }
+
+                    where = $"when CPU {r.Cpu} reached {at}";
+                }
+                else
+                {
+                    var r = m.Run();
+                    if (r.Reason is StopReason.TripleFault)
+                    {
+                        stderr.WriteLine($"emulator: note: {r.Message}");
+                    }
+
+                    where = $"at the end of the run ({r.Message})";
+                }
+
+                return new Session(m, image, where);
+            }
+            catch
+            {
+                m.Dispose();
+                throw;
+            }
+        }
+
+        public void Dispose() => Machine.Dispose();
+    }
+}
