@@ -19,6 +19,7 @@ public static class CommandLine
         var root = new RootCommand("A cycle-level x86-32 SMP emulator that models Linux-style per-CPU data through segmentation.");
         root.Subcommands.Add(RunCommand.Create(stdout, stderr, interactive));
         root.Subcommands.Add(TraceCommand.Create(stdout, stderr));
+        root.Subcommands.Add(GdbCommand.Create(stdout, stderr));
 
         try
         {
