@@ -260,10 +260,10 @@ public sealed partial class GdbStub
             case 'p':
                 return ReadRegister(Current, (int)ParseHex(p[1..]));
             case 'P':
-            {
-                int eq = p.IndexOf('=');
-                return WriteRegister(Current, (int)ParseHex(p[1..eq]), FromHex(p[(eq + 1)..]));
-            }
+                {
+                    int eq = p.IndexOf('=');
+                    return WriteRegister(Current, (int)ParseHex(p[1..eq]), FromHex(p[(eq + 1)..]));
+                }
 
             case 'm':
                 return ReadMemory(p[1..]);
@@ -283,11 +283,11 @@ public sealed partial class GdbStub
                 return Resume(Enumerable.Repeat(ResumeAction.Continue, M.Cpus.Length).ToArray());
             case 's':
             case 'S':
-            {
-                var actions = new ResumeAction[M.Cpus.Length];
-                actions[_stepThread >= 0 ? _stepThread : _current] = ResumeAction.Step;
-                return Resume(actions);
-            }
+                {
+                    var actions = new ResumeAction[M.Cpus.Length];
+                    actions[_stepThread >= 0 ? _stepThread : _current] = ResumeAction.Step;
+                    return Resume(actions);
+                }
 
             case 'k':
                 Killed = true;

@@ -270,11 +270,11 @@ public sealed partial class GdbStub
                 _exitReply = $"W{Cli.ExitCodes.LimitReached:x2}";
                 return _exitReply;
             case StopReason.TripleFault:
-            {
-                // Stay attached so the registers of the dead CPU can be looked at.
-                var dead = M.Cpus.FirstOrDefault(c => c.State == Emulator.Cpu.RunState.Shutdown);
-                return StopReply(dead?.Id ?? _current, "0b", string.Empty);
-            }
+                {
+                    // Stay attached so the registers of the dead CPU can be looked at.
+                    var dead = M.Cpus.FirstOrDefault(c => c.State == Emulator.Cpu.RunState.Shutdown);
+                    return StopReply(dead?.Id ?? _current, "0b", string.Empty);
+                }
 
             default:
                 return Interrupted();
