@@ -22,6 +22,7 @@ public static class CommandLine
         root.Subcommands.Add(ViewCommands.CreatePerCpu(stdout, stderr));
         root.Subcommands.Add(ViewCommands.CreateGdt(stdout, stderr));
         root.Subcommands.Add(GdbCommand.Create(stdout, stderr));
+        root.Subcommands.Add(BenchCommand.Create(stdout, stderr, interactive));
 
         try
         {

@@ -21,6 +21,9 @@ public static class ExitCodes
     /// <summary>A fault in the emulator itself (a bug: please report it).</summary>
     public const int InternalError = 8;
 
+    /// <summary>`bench`: a workload failed its checks (the guest's own, or its instruction count).</summary>
+    public const int BenchFailed = 10;
+
     /// <summary>Stopped by the user (Ctrl-C).</summary>
     public const int Interrupted = 130;
 }

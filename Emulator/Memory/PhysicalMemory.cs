@@ -16,6 +16,7 @@ public sealed unsafe class PhysicalMemory : IDisposable
     public const uint PageSize = 1u << PageShift;
 
     private byte* _base;
+    private void* _allocation;
 
     public PhysicalMemory(uint size)
     {
@@ -25,8 +26,11 @@ public sealed unsafe class PhysicalMemory : IDisposable
         }
 
         Size = size;
-        _base = (byte*)NativeMemory.AlignedAlloc(size, 4096);
-        NativeMemory.Clear(_base, size);
+        // calloc, not an aligned allocation and a clear: for a block this large the C library maps
+        // fresh zero pages and does not write them, so RAM the guest never touches costs neither
+        // start-up time nor resident memory. Page-aligned by hand.
+        _allocation = NativeMemory.AllocZeroed((nuint)size + PageSize);
+        _base = (byte*)(((nuint)_allocation + PageSize - 1) & ~(nuint)(PageSize - 1));
     }
 
     /// <summary>Bytes of RAM; physical addresses [0, Size) are RAM unless an MMIO region claims them.</summary>
@@ -115,7 +119,8 @@ public sealed unsafe class PhysicalMemory : IDisposable
     {
         if (_base != null)
         {
-            NativeMemory.AlignedFree(_base);
+            NativeMemory.Free(_allocation);
+            _allocation = null;
             _base = null;
         }
     }

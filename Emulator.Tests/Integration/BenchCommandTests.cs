@@ -1,0 +1,94 @@
+using System.Text.Json;
+using Emulator.Cli;
+
+namespace Emulator.Tests.Integration;
+
+/// <summary>
+/// `bench` end to end on a tiny setting (what CI runs to keep it working): the JSON shape and
+/// the instruction counts, never the timings.
+/// </summary>
+public class BenchCommandTests
+{
+    private static (int Code, string Out, string Err) Cli(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = CommandLine.Run(args, stdout, stderr, interactive: false);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void AluWorkloadReportsItsShapeAndExactCounts()
+    {
+        var (code, output, err) = Cli("bench", "--workload", "alu", "--iterations", "2000", "--timing", "functional", "--json");
+        Assert.Equal(0, code);
+        Assert.Equal(string.Empty, err);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal(2000, root.GetProperty("iterations").GetInt64());
+        Assert.True(root.GetProperty("host").GetProperty("processors").GetInt32() >= 1);
+        Assert.Equal(JsonValueKind.String, root.GetProperty("host").GetProperty("cpu").ValueKind);
+        Assert.True(root.TryGetProperty("startup_ms", out _));
+        Assert.True(root.TryGetProperty("cycle_timing_available", out _));
+
+        var r = Assert.Single(root.GetProperty("results").EnumerateArray());
+        Assert.Equal("alu", r.GetProperty("workload").GetString());
+        Assert.Equal("functional", r.GetProperty("timing").GetString());
+        Assert.Equal(1, r.GetProperty("cpus").GetInt32());
+        Assert.True(r.GetProperty("ok").GetBoolean());
+
+        // 8 instructions per iteration plus the closing marker's two: exact, from both sides.
+        Assert.Equal(8 * 2000 + 2, r.GetProperty("guest_region_instructions").GetInt64());
+        Assert.Equal(8 * 2000 + 2, r.GetProperty("region_instructions").GetInt64());
+        Assert.True(r.GetProperty("instructions").GetInt64() > 8 * 2000);
+        foreach (string field in new[] { "seconds", "region_seconds", "setup_ms", "mips", "mips_per_cpu", "region_mips", "peak_rss_bytes", "cycles" })
+        {
+            Assert.Equal(JsonValueKind.Number, r.GetProperty(field).ValueKind);
+        }
+    }
+
+    [Fact]
+    public void SmpCounterCountsEveryCpusRegion()
+    {
+        var (code, output, err) = Cli("bench", "--workload", "counter", "--cpus", "1,3", "--iterations", "600", "--timing", "functional", "--json");
+        Assert.Equal(0, code);
+        Assert.Equal(string.Empty, err);
+        using var doc = JsonDocument.Parse(output);
+        var rows = doc.RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal([1, 3], rows.Select(r => r.GetProperty("cpus").GetInt32()));
+        foreach (var r in rows)
+        {
+            Assert.True(r.GetProperty("ok").GetBoolean());
+            Assert.Equal(r.GetProperty("guest_region_instructions").GetInt64(), r.GetProperty("region_instructions").GetInt64());
+        }
+
+        // 8 x 600 instructions in all: 4 per iteration, 1200 iterations split over the CPUs, plus 2 per CPU.
+        Assert.Equal((4 * 1200) + 2, rows[0].GetProperty("region_instructions").GetInt64());
+        Assert.Equal(3 * ((4 * 400) + 2), rows[1].GetProperty("region_instructions").GetInt64());
+    }
+
+    [Fact]
+    public void TableListsEveryWorkload()
+    {
+        var (code, output, _) = Cli("bench", "--iterations", "1000", "--cpus", "2", "--timing", "functional", "--walk-size", "64K");
+        Assert.Equal(0, code);
+        foreach (string w in new[] { "alu ", "walk ", "walk-paging ", "counter " })
+        {
+            Assert.Contains(w, output);
+        }
+
+        Assert.DoesNotContain("FAILED", output);
+    }
+
+    [Theory]
+    [InlineData("--workload", "nope")]
+    [InlineData("--iterations", "0")]
+    [InlineData("--cpus", "1,x")]
+    [InlineData("--timing", "fast")]
+    public void BadOptionsGiveOneLineAndStatusTwo(params string[] args)
+    {
+        var (code, _, err) = Cli(["bench", .. args]);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.StartsWith("emulator: ", err);
+    }
+}
