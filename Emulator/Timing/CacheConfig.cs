@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Emulator.Timing;
 
@@ -68,13 +67,23 @@ public sealed record CacheConfig
     /// <summary>Cycles charged to the access whose fill evicts a Modified line (L1D to L2, or a dirty L2 line to DRAM).</summary>
     public int WriteBackLatency { get; init; } = 4;
 
+    // Reflection-based on purpose: the source generator passes default(int) for init-only
+    // properties missing from the JSON instead of keeping their initializers.
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        WriteIndented = true,
+        PropertyNameCaseInsensitive = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
     /// <summary>The defaults.</summary>
     public static CacheConfig Default { get; } = new();
 
     /// <summary>Reads a configuration from JSON (property names as here, case-insensitive; missing ones keep their defaults).</summary>
     public static CacheConfig FromJson(string json)
     {
-        CacheConfig config = JsonSerializer.Deserialize(json, TimingJsonContext.Default.CacheConfig)
+        CacheConfig config = JsonSerializer.Deserialize<CacheConfig>(json, s_json)
             ?? throw new JsonException("the cache configuration is null");
         string? error = config.Validate();
         return error is null ? config : throw new ArgumentException(error);
@@ -84,7 +93,7 @@ public sealed record CacheConfig
     public static CacheConfig Load(string path) => FromJson(File.ReadAllText(path));
 
     /// <summary>The configuration as indented JSON.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, TimingJsonContext.Default.CacheConfig);
+    public string ToJson() => JsonSerializer.Serialize(this, s_json);
 
     /// <summary>Checks the geometry and latencies; returns an error message or null.</summary>
     public string? Validate()
@@ -124,8 +133,3 @@ public sealed record CacheConfig
         return null;
     }
 }
-
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip,
-    AllowTrailingCommas = true)]
-[JsonSerializable(typeof(CacheConfig))]
-internal sealed partial class TimingJsonContext : JsonSerializerContext;
