@@ -1,8 +1,8 @@
 using Emulator.Cpu;
 using Emulator.Cpu.Decode;
 using Emulator.Devices;
-using Emulator.Loading;
 using Emulator.Interrupts;
+using Emulator.Loading;
 using Emulator.Memory;
 using Emulator.Platform.Firmware;
 using CpuCore = Emulator.Cpu.Cpu;
