@@ -40,6 +40,9 @@ internal sealed class L1Array
 {
     public readonly uint[] Tags;
     public readonly ulong[] Stamps;
+
+    /// <summary>Per set, the slot last touched (a hint only: always checked against the tag).</summary>
+    public readonly int[] LastWay;
     public readonly int Ways;
     public readonly uint SetMask;
     public ulong Clock;
@@ -49,17 +52,35 @@ internal sealed class L1Array
         int sets = size / (ways * lineSize);
         Tags = new uint[sets * ways];
         Stamps = new ulong[sets * ways];
+        LastWay = new int[sets];
         Ways = ways;
         SetMask = (uint)sets - 1;
+        Clear();
     }
 
     /// <summary>The slot holding <paramref name="line"/>, or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(uint line)
     {
-        int w = (int)(line & SetMask) * Ways;
-        int end = w + Ways;
+        int set = (int)(line & SetMask);
         uint want = line << 2;
+        ref uint tags = ref MemoryMarshal.GetArrayDataReference(Tags);
+
+        // The set's most recently used way first (a way predictor: no scan for the common case).
+        int w = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(LastWay), set);
+        uint t = Unsafe.Add(ref tags, w);
+        if ((t & ~3u) == want && t != 0)
+        {
+            return w;
+        }
+
+        return Scan(set, want);
+    }
+
+    private int Scan(int set, uint want)
+    {
+        int w = set * Ways;
+        int end = w + Ways;
         ref uint tags = ref MemoryMarshal.GetArrayDataReference(Tags);
         for (; w < end; w++)
         {
@@ -73,8 +94,13 @@ internal sealed class L1Array
         return -1;
     }
 
+    /// <summary>Marks <paramref name="slot"/> most recently used (for LRU, and as its set's predicted way).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Touch(int slot) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Stamps), slot) = ++Clock;
+    public void Touch(int slot, uint line)
+    {
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Stamps), slot) = ++Clock;
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(LastWay), (int)(line & SetMask)) = slot;
+    }
 
     /// <summary>The slot to fill for <paramref name="line"/>: an empty way, else the least recently used.</summary>
     public int Victim(uint line)
@@ -102,6 +128,10 @@ internal sealed class L1Array
         Array.Clear(Tags);
         Array.Clear(Stamps);
         Clock = 0;
+        for (int i = 0; i < LastWay.Length; i++)
+        {
+            LastWay[i] = i * Ways;
+        }
     }
 }
 
@@ -138,15 +168,44 @@ public sealed class CachePort
 
     public CpuTimingCounters Counters { get; } = new();
 
+    // The line of this CPU's last data hit and last store (Modified), or NoLine: a repeated
+    // access to the same line skips the set lookup and the LRU update (the line is already the
+    // most recently used of its set, so LRU order is unchanged; exact). The slow paths reset
+    // both whenever they change this CPU's L1D (eviction, invalidation, downgrade).
+    internal const uint NoLine = uint.MaxValue;
+    internal uint MruRead = NoLine;
+    internal uint MruWrite = NoLine;
+    internal uint MruFetch = NoLine;
+
+    internal void ForgetMru()
+    {
+        MruRead = NoLine;
+        MruWrite = NoLine;
+        MruFetch = NoLine;
+    }
+
     /// <summary>A data load of one line: the latency in cycles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Read(uint physAddr)
     {
         uint line = physAddr >> _lineShift;
+        if (line == MruRead)
+        {
+            Counters.L1DHits++;
+            Counters.MemoryCycles += _l1Hit;
+            return _l1Hit;
+        }
+
+        return ReadLookup(line);
+    }
+
+    private int ReadLookup(uint line)
+    {
         int slot = D.Find(line);
         if (slot >= 0)
         {
-            D.Touch(slot);
+            D.Touch(slot, line);
+            MruRead = line;
             Counters.L1DHits++;
             Counters.MemoryCycles += _l1Hit;
             return _l1Hit;
@@ -160,12 +219,25 @@ public sealed class CachePort
     public int Write(uint physAddr)
     {
         uint line = physAddr >> _lineShift;
+        if (line == MruWrite)
+        {
+            Counters.L1DHits++;
+            Counters.MemoryCycles += _l1Hit;
+            return _l1Hit;
+        }
+
+        return WriteLookup(line);
+    }
+
+    private int WriteLookup(uint line)
+    {
         int slot = D.Find(line);
         if (slot >= 0 && (D.Tags[slot] & 2) != 0)
         {
             // Exclusive or Modified: becomes (stays) Modified with no traffic.
             D.Tags[slot] |= (uint)MesiState.Modified;
-            D.Touch(slot);
+            D.Touch(slot, line);
+            MruRead = MruWrite = line;
             Counters.L1DHits++;
             Counters.MemoryCycles += _l1Hit;
             return _l1Hit;
@@ -187,10 +259,23 @@ public sealed class CachePort
     public int Fetch(uint physAddr)
     {
         uint line = physAddr >> _lineShift;
+        if (line == MruFetch)
+        {
+            Counters.L1IHits++;
+            Counters.MemoryCycles += _fetchHit;
+            return _fetchHit;
+        }
+
+        return FetchLookup(line);
+    }
+
+    private int FetchLookup(uint line)
+    {
         int slot = I.Find(line);
         if (slot >= 0)
         {
-            I.Touch(slot);
+            I.Touch(slot, line);
+            MruFetch = line;
             Counters.L1IHits++;
             Counters.MemoryCycles += _fetchHit;
             return _fetchHit;
@@ -387,6 +472,7 @@ public sealed class CacheHierarchy
         {
             p.D.Clear();
             p.I.Clear();
+            p.ForgetMru();
         }
 
         Array.Clear(_l2Tags);
@@ -430,6 +516,7 @@ public sealed class CacheHierarchy
                 if (ownerState >= (uint)MesiState.Exclusive)
                 {
                     owner.D.Tags[slot] = (line << 2) | (uint)MesiState.Shared;
+                    owner.ForgetMru();
                 }
             }
         }
@@ -471,7 +558,8 @@ public sealed class CacheHierarchy
         Debug.Assert(l2 >= 0, "the L2 is inclusive");
         InvalidateCopies(port, line, l2, _l2Data[l2] & ~port.Bit, _l2Code[l2]);
         port.D.Tags[slot] = (line << 2) | (uint)MesiState.Modified;
-        port.D.Touch(slot);
+        port.D.Touch(slot, line);
+        port.MruRead = port.MruWrite = line;
         return Charge(port, line, _l1Hit, _invalidate);
     }
 
@@ -509,6 +597,7 @@ public sealed class CacheHierarchy
             if (ownerState >= (uint)MesiState.Exclusive)
             {
                 owner.D.Tags[slot] = (line << 2) | (uint)MesiState.Shared;
+                owner.ForgetMru();
             }
         }
 
@@ -552,6 +641,7 @@ public sealed class CacheHierarchy
         {
             CachePort p = _ports[BitOperations.TrailingZeroCount(m)];
             p.D.Tags[p.D.Find(line)] = 0;
+            p.ForgetMru();
             Invalidated(requester, p, address);
             any = true;
         }
@@ -560,6 +650,7 @@ public sealed class CacheHierarchy
         {
             CachePort p = _ports[BitOperations.TrailingZeroCount(m)];
             p.I.Tags[p.I.Find(line)] = 0;
+            p.ForgetMru();
             if (p != requester)
             {
                 Invalidated(requester, p, address);
@@ -607,7 +698,17 @@ public sealed class CacheHierarchy
         }
 
         cache.Tags[slot] = (line << 2) | (uint)state;
-        cache.Touch(slot);
+        cache.Touch(slot, line);
+        port.ForgetMru();
+        if (cache == port.I)
+        {
+            port.MruFetch = line;
+        }
+        else
+        {
+            port.MruRead = line;
+            port.MruWrite = state == MesiState.Modified ? line : CachePort.NoLine;
+        }
     }
 
     private int FindL2(uint line)
@@ -672,6 +773,7 @@ public sealed class CacheHierarchy
                 }
 
                 p.D.Tags[s] = 0;
+                p.ForgetMru();
                 p.Counters.BackInvalidations++;
             }
 
@@ -679,6 +781,7 @@ public sealed class CacheHierarchy
             {
                 CachePort p = _ports[BitOperations.TrailingZeroCount(m)];
                 p.I.Tags[p.I.Find(oldLine)] = 0;
+                p.ForgetMru();
                 p.Counters.BackInvalidations++;
             }
 
