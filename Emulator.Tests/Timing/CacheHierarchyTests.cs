@@ -285,6 +285,19 @@ public class CacheHierarchyTests
         Assert.Equal((4 << 20) / 64, h2.Counters(0).L2Misses);
     }
 
+    [Fact]
+    public void LruStaysExactWhenReadsAndWritesInterleave()
+    {
+        var h = new CacheHierarchy(1, Small);
+        h.Access(0, B, CacheAccessKind.Read);
+        h.Access(0, A, CacheAccessKind.Write); // A Modified
+        h.Access(0, B, CacheAccessKind.Read); // a lookup hit
+        h.Access(0, A, CacheAccessKind.Write); // a filter hit: A must become most recently used
+        h.Access(0, C, CacheAccessKind.Read); // must evict B
+        Assert.Equal(MesiState.Modified, h.DataState(0, A));
+        Assert.Equal(MesiState.Invalid, h.DataState(0, B));
+    }
+
     /// <summary>Random traffic from four CPUs: after every access the MESI and directory invariants hold.</summary>
     [Fact]
     public void RandomTrafficKeepsTheInvariants()

@@ -168,10 +168,11 @@ public sealed class CachePort
 
     public CpuTimingCounters Counters { get; } = new();
 
-    // The line of this CPU's last data hit and last store (Modified), or NoLine: a repeated
-    // access to the same line skips the set lookup and the LRU update (the line is already the
-    // most recently used of its set, so LRU order is unchanged; exact). The slow paths reset
-    // both whenever they change this CPU's L1D (eviction, invalidation, downgrade).
+    // The L1D's most recently touched line (MruWrite: the same line when it is Modified) and
+    // the L1I's, or NoLine: a repeated access to that line skips the set lookup and the LRU
+    // update (it is already the most recently used, so LRU order is unchanged: exact). The
+    // slow paths reset them whenever they change this CPU's L1s (eviction, invalidation,
+    // downgrade).
     internal const uint NoLine = uint.MaxValue;
     internal uint MruRead = NoLine;
     internal uint MruWrite = NoLine;
@@ -205,7 +206,10 @@ public sealed class CachePort
         if (slot >= 0)
         {
             D.Touch(slot, line);
+
+            // Both filters name only the most recently touched line, so skipping Touch on a filter hit keeps LRU exact.
             MruRead = line;
+            MruWrite = (D.Tags[slot] & 3) == (uint)MesiState.Modified ? line : NoLine;
             Counters.L1DHits++;
             Counters.MemoryCycles += _l1Hit;
             return _l1Hit;
