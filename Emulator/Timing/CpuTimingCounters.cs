@@ -1,0 +1,123 @@
+using System.Runtime.InteropServices;
+
+namespace Emulator.Timing;
+
+/// <summary>Coherence events on one cache line, as seen by one CPU (see <see cref="CpuTimingCounters.ContendedLines"/>).</summary>
+public struct LineContention
+{
+    /// <summary>Other CPUs' copies this CPU invalidated (by writes, upgrades, locked accesses).</summary>
+    public long InvalidationsSent;
+
+    /// <summary>This CPU's copies invalidated by other CPUs.</summary>
+    public long InvalidationsReceived;
+
+    /// <summary>Cache-to-cache transfers this CPU received (it missed on a line another CPU held Modified).</summary>
+    public long TransfersReceived;
+
+    /// <summary>Cache-to-cache transfers this CPU supplied (its Modified copy was read or taken).</summary>
+    public long TransfersSent;
+
+    /// <summary>Shared-to-Modified upgrades this CPU made.</summary>
+    public long Upgrades;
+
+    /// <summary>Coherence cycles this CPU spent on the line.</summary>
+    public long Cycles;
+
+    public readonly long Events => InvalidationsSent + InvalidationsReceived + TransfersReceived + TransfersSent + Upgrades;
+}
+
+/// <summary>
+/// One CPU's timing counters. The cache hierarchy updates the cache, coherence, memory and
+/// coherence-cycle fields itself; the CPU's hooks update the others. Plain fields so that a
+/// hook's update is one add.
+/// </summary>
+public sealed class CpuTimingCounters
+{
+    /// <summary>Cycles on this CPU's clock (kept by the CPU; in cycle mode equal to <see cref="BreakdownTotal"/>).</summary>
+    public long Cycles;
+
+    /// <summary>Instructions retired (kept by the CPU).</summary>
+    public long Instructions;
+
+    public long L1IHits;
+    public long L1IMisses;
+    public long L1DHits;
+    public long L1DMisses;
+
+    /// <summary>L1 misses (instruction or data) served by the L2.</summary>
+    public long L2Hits;
+
+    /// <summary>L1 misses that went to DRAM.</summary>
+    public long L2Misses;
+
+    /// <summary>Other CPUs' L1 copies (data or instruction) this CPU's writes invalidated.</summary>
+    public long InvalidationsSent;
+
+    /// <summary>This CPU's L1 copies invalidated by other CPUs' writes.</summary>
+    public long InvalidationsReceived;
+
+    /// <summary>Cache-to-cache transfers this CPU received (misses served by another CPU's Modified line).</summary>
+    public long TransfersReceived;
+
+    /// <summary>Cache-to-cache transfers this CPU's L1D supplied.</summary>
+    public long TransfersSent;
+
+    /// <summary>Writes to a Shared line (Shared to Modified upgrades).</summary>
+    public long Upgrades;
+
+    /// <summary>Modified lines this CPU wrote back (evicted, or supplied to a reader), plus dirty L2 lines its fills evicted.</summary>
+    public long WriteBacks;
+
+    /// <summary>This CPU's L1 lines dropped because the inclusive L2 evicted them.</summary>
+    public long BackInvalidations;
+
+    /// <summary>Locked read-modify-write accesses.</summary>
+    public long LockedAccesses;
+
+    /// <summary>Cycles of instructions' base costs (<see cref="CoreTimingTable.BaseCost"/>).</summary>
+    public long BaseCycles;
+
+    /// <summary>Cycles the memory hierarchy charged for hits, misses and write-backs.</summary>
+    public long MemoryCycles;
+
+    /// <summary>Cycles the memory hierarchy charged for cache-to-cache transfers, invalidations and upgrades.</summary>
+    public long CoherenceCycles;
+
+    /// <summary>Cycles of LOCK penalties (explicit prefixes and implicitly locked XCHG).</summary>
+    public long LockedCycles;
+
+    /// <summary>Cycles of I/O port access penalties.</summary>
+    public long IoCycles;
+
+    /// <summary>Cycles spent halted (the clock skipped forward while waiting for an interrupt).</summary>
+    public long HaltedCycles;
+
+    /// <summary>Cycles of the other documented penalties: taken branches, segment loads, far transfers, interrupt delivery, page walks.</summary>
+    public long PenaltyCycles;
+
+    /// <summary>
+    /// Per physical line address (the address of the line's first byte) this CPU's coherence
+    /// events: filled only on the coherence slow path, never on a hit.
+    /// </summary>
+    public readonly Dictionary<uint, LineContention> ContendedLines = [];
+
+    public long L1Accesses => L1IHits + L1IMisses + L1DHits + L1DMisses;
+
+    /// <summary>The sum of the cycle breakdown.</summary>
+    public long BreakdownTotal => BaseCycles + MemoryCycles + CoherenceCycles + LockedCycles + IoCycles + HaltedCycles + PenaltyCycles;
+
+    /// <summary>The mutable record of <paramref name="lineAddress"/> in <see cref="ContendedLines"/>.</summary>
+    internal ref LineContention Line(uint lineAddress) =>
+        ref CollectionsMarshal.GetValueRefOrAddDefault(ContendedLines, lineAddress, out _);
+
+    /// <summary>Zeroes every counter.</summary>
+    public void Reset()
+    {
+        Cycles = Instructions = 0;
+        L1IHits = L1IMisses = L1DHits = L1DMisses = L2Hits = L2Misses = 0;
+        InvalidationsSent = InvalidationsReceived = TransfersReceived = TransfersSent = Upgrades = WriteBacks = BackInvalidations = 0;
+        LockedAccesses = 0;
+        BaseCycles = MemoryCycles = CoherenceCycles = LockedCycles = IoCycles = HaltedCycles = PenaltyCycles = 0;
+        ContendedLines.Clear();
+    }
+}
