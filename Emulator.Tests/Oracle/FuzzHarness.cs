@@ -87,7 +87,9 @@ public static class FuzzHarness
         }
 
         var cpu = h.Cpu;
-        long ran = cpu.Run(long.MaxValue, Budget);
+        // Both limits: an exception storm (a handler whose first fetch faults again) retires
+        // nothing, so only the clock (one cycle per delivered exception) can end it.
+        long ran = cpu.Run(4 * Budget, Budget);
         return Check(cpu, ran, Budget);
     }
 
@@ -101,7 +103,7 @@ public static class FuzzHarness
         return cpu.State switch
         {
             RunState.Halted or RunState.Shutdown or RunState.WaitForSipi => null,
-            RunState.Running when ran >= budget || budget == long.MaxValue => null,
+            RunState.Running when ran >= budget || budget == long.MaxValue || cpu.Cycles >= 4 * Budget => null,
             _ => $"CPU {cpu.Id}: Run returned in state {cpu.State} after {ran} of {budget} instructions",
         };
     }
@@ -286,7 +288,7 @@ public static class FuzzHarness
         program.CopyTo(img, 0x100);
         program.CopyTo(img, 0x200);
 
-        using var machine = new Machine(new MachineConfig { Cpus = 2, MemoryBytes = 8u << 20, MaxInstructions = 2 * Budget, Quantum = 97 });
+        using var machine = new Machine(new MachineConfig { Cpus = 2, MemoryBytes = 8u << 20, MaxInstructions = 2 * Budget, MaxCycles = 4 * Budget, Quantum = 97 });
         machine.Load("fuzz", img);
         var result = machine.Run();
         if (result.Reason is not (StopReason.Halted or StopReason.InstructionLimit or StopReason.TripleFault or StopReason.GuestExit or StopReason.CycleLimit))
