@@ -21,7 +21,12 @@ public sealed partial class Cpu
     /// <summary>Vector of the exception being delivered while another one arises (-1 when none).</summary>
     private int _delivering = -1;
 
-    /// <summary>Delivers the exception recorded by the last failed operation.</summary>
+    /// <summary>
+    /// Delivers the exception recorded by the last failed operation. Delivery costs one cycle:
+    /// otherwise an exception storm (say, a handler whose first fetch faults again) would retire
+    /// nothing and never advance the clock, so no cycle limit, scheduling quantum or other CPU
+    /// could ever end it (found by the fuzzer; see FuzzRegressions).
+    /// </summary>
     public void DeliverPendingException()
     {
         int vector = PendingVector;
@@ -30,6 +35,8 @@ public sealed partial class Cpu
         {
             return;
         }
+
+        Cycles++;
 
         RaiseException(vector, PendingErrorCode, PendingHasErrorCode);
     }
