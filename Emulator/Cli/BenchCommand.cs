@@ -332,6 +332,11 @@ public static partial class BenchCommand
     /// <summary>A short cycle-mode run: does this build's cycle mode charge anything but one cycle per instruction?</summary>
     private static bool CycleTimingActive(Settings s)
     {
+        if (!MachineConfig.CycleModelAvailable)
+        {
+            return false;
+        }
+
         var bytes = GuestImages.TryGet("bench");
         if (bytes is null)
         {

@@ -39,9 +39,21 @@ public sealed record MachineConfig
     /// <summary>What a triple fault does: stop with a report (default) or reset the machine.</summary>
     public bool ResetOnTripleFault { get; init; }
 
+    /// <summary>
+    /// Whether the cycle model drives the CPUs' clocks. The caches and cost table exist
+    /// (Emulator/Timing) but are not wired into the CPU loop yet, so `--timing cycle` is refused
+    /// rather than silently behaving like functional timing.
+    /// </summary>
+    public static bool CycleModelAvailable => false;
+
     /// <summary>Checks ranges; returns an error message or null.</summary>
     public string? Validate()
     {
+        if (Timing == TimingMode.Cycle && !CycleModelAvailable)
+        {
+            return "--timing cycle: the cycle model is not wired into the CPU yet; use --timing functional";
+        }
+
         if (Cpus is < 1 or > 64)
         {
             return $"--cpus must be between 1 and 64 (got {Cpus})";
