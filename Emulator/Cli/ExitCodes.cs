@@ -15,7 +15,7 @@ public static class ExitCodes
     /// <summary>The --max-instructions or --max-cycles limit stopped the guest.</summary>
     public const int LimitReached = 4;
 
-    /// <summary>The guest triple-faulted (and --reset-on-triple-fault was not given).</summary>
+    /// <summary>The guest triple-faulted (the machine stops with a register dump; reset is not modelled yet).</summary>
     public const int TripleFault = 6;
 
     /// <summary>A fault in the emulator itself (a bug: please report it).</summary>

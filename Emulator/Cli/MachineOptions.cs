@@ -55,11 +55,6 @@ public sealed class MachineOptions
         Description = "Stop when the CPUs' clocks pass this many cycles",
     };
 
-    public Option<bool> ResetOnTripleFault { get; } = new("--reset-on-triple-fault")
-    {
-        Description = "Reset the machine on a triple fault instead of stopping with a report",
-    };
-
     public void AddTo(Command command, bool withImageArgument = true)
     {
         if (withImageArgument)
@@ -74,7 +69,6 @@ public sealed class MachineOptions
         command.Options.Add(CommandLine);
         command.Options.Add(MaxInstructions);
         command.Options.Add(MaxCycles);
-        command.Options.Add(ResetOnTripleFault);
     }
 
     /// <summary>Builds the machine configuration, or throws <see cref="UsageException"/> with a one-line message.</summary>
@@ -89,7 +83,6 @@ public sealed class MachineOptions
             CommandLine = result.GetValue(CommandLine) ?? string.Empty,
             MaxInstructions = result.GetValue(MaxInstructions),
             MaxCycles = result.GetValue(MaxCycles),
-            ResetOnTripleFault = result.GetValue(ResetOnTripleFault),
         };
         string? error = config.Validate();
         if (error is not null)

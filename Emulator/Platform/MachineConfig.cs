@@ -36,8 +36,6 @@ public sealed record MachineConfig
     /// <summary>Stop when every CPU's clock has passed this many cycles; null for no limit.</summary>
     public long? MaxCycles { get; init; }
 
-    /// <summary>What a triple fault does: stop with a report (default) or reset the machine.</summary>
-    public bool ResetOnTripleFault { get; init; }
 
     /// <summary>
     /// Whether the cycle model drives the CPUs' clocks. The caches and cost table exist
