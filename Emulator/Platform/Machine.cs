@@ -247,7 +247,6 @@ public sealed class Machine : IDisposable, IMachineControl
     public RunResult? Advance(long maxInstructions)
     {
         long maxTotal = Config.MaxInstructions ?? long.MaxValue;
-        long maxCycles = Config.MaxCycles ?? long.MaxValue;
         long budget = maxInstructions;
         while (budget > 0)
         {
@@ -258,22 +257,10 @@ public sealed class Machine : IDisposable, IMachineControl
                 return stop;
             }
 
-            if (_sliceCpu is null || _sliceCpu.State != RunState.Running || _sliceCpu.Cycles >= _sliceEnd)
+            var noSlice = EnsureSlice();
+            if (noSlice is not null)
             {
-                _sliceCpu = PickNext();
-                if (_sliceCpu is null)
-                {
-                    return Result(StopReason.Halted, 0, "all CPUs halted");
-                }
-
-                if (_sliceCpu.Cycles >= maxCycles)
-                {
-                    _sliceCpu = null;
-                    return Result(StopReason.CycleLimit, 0, $"cycle limit {maxCycles} reached");
-                }
-
-                _sliceEnd = Math.Min(Math.Min(_sliceCpu.Cycles + Config.Quantum, maxCycles), Events.NextTime);
-                Com1.PollInput();
+                return noSlice;
             }
 
             long total = TotalInstructions;
@@ -283,7 +270,7 @@ public sealed class Machine : IDisposable, IMachineControl
                 return Result(StopReason.InstructionLimit, 0, $"instruction limit {maxTotal} reached");
             }
 
-            var cpu = _sliceCpu;
+            var cpu = _sliceCpu!; // EnsureSlice returned null: a slice is running
             long ran = cpu.Run(_sliceEnd, Math.Min(budget, maxTotal - total));
             _now = Math.Max(_now, cpu.Cycles);
             budget -= ran;
@@ -292,12 +279,6 @@ public sealed class Machine : IDisposable, IMachineControl
                 // Resuming (any later Advance) executes the instruction at the breakpoint first.
                 cpu.ResumeFromBreakpoint();
                 return Result(StopReason.Breakpoint, 0, $"CPU {cpu.Id} reached the breakpoint at 0x{cpu.Seg(Emulator.Cpu.Segmentation.SegReg.CS).Base + cpu.Eip:x8}") with { Cpu = cpu.Id };
-            }
-
-            if (ran == 0 && _sliceCpu.State == RunState.Running && _sliceCpu.Cycles < _sliceEnd && !_sliceCpu.ExitRequested)
-            {
-                // Exception delivery without a retired instruction: charge nothing, go round again.
-                budget--;
             }
         }
 
@@ -316,20 +297,41 @@ public sealed class Machine : IDisposable, IMachineControl
             return null;
         }
 
-        if (_sliceCpu is null || _sliceCpu.State != RunState.Running || _sliceCpu.Cycles >= _sliceEnd)
+        if (EnsureSlice() is not null)
         {
-            _sliceCpu = PickNext();
-            if (_sliceCpu is null || _sliceCpu.Cycles >= (Config.MaxCycles ?? long.MaxValue))
-            {
-                _sliceCpu = null;
-                return null;
-            }
-
-            _sliceEnd = Math.Min(Math.Min(_sliceCpu.Cycles + Config.Quantum, Config.MaxCycles ?? long.MaxValue), Events.NextTime);
-            Com1.PollInput();
+            return null;
         }
 
         return TotalInstructions >= (Config.MaxInstructions ?? long.MaxValue) ? null : _sliceCpu;
+    }
+
+    /// <summary>
+    /// Keeps the current slice, or starts the next one (the lowest-clock CPU, for at most a
+    /// quantum and never past the next device event). Returns why no slice can start, or null.
+    /// </summary>
+    private RunResult? EnsureSlice()
+    {
+        if (_sliceCpu is not null && _sliceCpu.State == RunState.Running && _sliceCpu.Cycles < _sliceEnd)
+        {
+            return null;
+        }
+
+        long maxCycles = Config.MaxCycles ?? long.MaxValue;
+        _sliceCpu = PickNext();
+        if (_sliceCpu is null)
+        {
+            return Result(StopReason.Halted, 0, "all CPUs halted");
+        }
+
+        if (_sliceCpu.Cycles >= maxCycles)
+        {
+            _sliceCpu = null;
+            return Result(StopReason.CycleLimit, 0, $"cycle limit {maxCycles} reached");
+        }
+
+        _sliceEnd = Math.Min(Math.Min(_sliceCpu.Cycles + Config.Quantum, maxCycles), Events.NextTime);
+        Com1.PollInput();
+        return null;
     }
 
     private RunResult? CheckStop()
