@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Emulator.Memory;
 using Emulator.Platform;
+using Emulator.Timing;
 using CpuCore = Emulator.Cpu.Cpu;
 
 namespace Emulator.Cli;
@@ -70,6 +71,7 @@ public static partial class BenchCommand
         command.Options.Add(walkSize);
         command.Options.Add(machine.Memory);
         command.Options.Add(machine.Quantum);
+        command.Options.Add(machine.CacheConfig);
         command.Options.Add(json);
         command.SetAction(parse =>
         {
@@ -97,7 +99,8 @@ public static partial class BenchCommand
                 },
                 WalkSize: size & ~63u,
                 MemoryBytes: MachineOptions.ParseSize(parse.GetValue(machine.Memory) ?? "128M"),
-                Quantum: parse.GetValue(machine.Quantum));
+                Quantum: parse.GetValue(machine.Quantum),
+                Cache: machine.ToConfig(parse, 1, TimingMode.Cycle).Cache);
             var progress = interactive && !Console.IsErrorRedirected ? stderr : null;
             var report = RunAll(settings, progress);
             if (parse.GetValue(json))
@@ -126,7 +129,8 @@ public static partial class BenchCommand
         IReadOnlyList<TimingMode> Timings,
         uint WalkSize,
         uint MemoryBytes,
-        long Quantum);
+        long? Quantum,
+        CacheConfig Cache);
 
     /// <summary>One workload run.</summary>
     public sealed record Result
@@ -249,7 +253,8 @@ public static partial class BenchCommand
             Cpus = cpus,
             MemoryBytes = s.MemoryBytes,
             Timing = timing,
-            Quantum = s.Quantum,
+            QuantumOverride = s.Quantum,
+            Cache = s.Cache,
             CommandLine = cmdline,
         };
         string? error = config.Validate();
@@ -332,11 +337,6 @@ public static partial class BenchCommand
     /// <summary>A short cycle-mode run: does this build's cycle mode charge anything but one cycle per instruction?</summary>
     private static bool CycleTimingActive(Settings s)
     {
-        if (!MachineConfig.CycleModelAvailable)
-        {
-            return false;
-        }
-
         var bytes = GuestImages.TryGet("bench");
         if (bytes is null)
         {
@@ -490,7 +490,15 @@ public static partial class BenchCommand
             j.WriteEndObject();
             j.WriteNumber("iterations", report.Settings.Iterations);
             j.WriteNumber("memory_bytes", report.Settings.MemoryBytes);
-            j.WriteNumber("quantum", report.Settings.Quantum);
+            if (report.Settings.Quantum is long q)
+            {
+                j.WriteNumber("quantum", q);
+            }
+            else
+            {
+                j.WriteNull("quantum");
+            }
+
             WriteDouble(j, "startup_ms", report.StartupMilliseconds);
             j.WriteBoolean("cycle_timing_available", report.CycleTimingAvailable);
             j.WriteStartArray("results");

@@ -27,16 +27,19 @@ public sealed class MachineOptions
         DefaultValueFactory = _ => "128M",
     };
 
-    public Option<TimingMode> Timing { get; } = new("--timing")
+    public Option<TimingMode?> Timing { get; } = new("--timing")
     {
-        Description = "functional: one cycle per instruction; cycle: the timing and cache model",
-        DefaultValueFactory = _ => TimingMode.Functional,
+        Description = "functional: one cycle per instruction, no caches; cycle: the timing and coherent cache model (default: cycle for run, functional otherwise)",
     };
 
-    public Option<long> Quantum { get; } = new("--quantum")
+    public Option<long?> Quantum { get; } = new("--quantum")
     {
-        Description = "Cycles a CPU runs before the scheduler picks again (1 = strict cycle order)",
-        DefaultValueFactory = _ => MachineConfig.DefaultQuantum,
+        Description = $"Cycles a CPU runs before the scheduler picks again, 1 = strict cycle order (default {MachineConfig.DefaultCycleQuantum} in cycle timing, {MachineConfig.DefaultQuantum} in functional)",
+    };
+
+    public Option<FileInfo?> CacheConfig { get; } = new("--cache-config")
+    {
+        Description = "JSON file with cache geometry and latencies for --timing cycle (any subset of the fields in docs/timing.md)",
     };
 
     public Option<string> CommandLine { get; } = new("--cmdline")
@@ -66,20 +69,22 @@ public sealed class MachineOptions
         command.Options.Add(Memory);
         command.Options.Add(Timing);
         command.Options.Add(Quantum);
+        command.Options.Add(CacheConfig);
         command.Options.Add(CommandLine);
         command.Options.Add(MaxInstructions);
         command.Options.Add(MaxCycles);
     }
 
     /// <summary>Builds the machine configuration, or throws <see cref="UsageException"/> with a one-line message.</summary>
-    public MachineConfig ToConfig(ParseResult result, int defaultCpus)
+    public MachineConfig ToConfig(ParseResult result, int defaultCpus, TimingMode defaultTiming = TimingMode.Functional)
     {
         var config = new MachineConfig
         {
             Cpus = result.GetValue(Cpus) ?? defaultCpus,
             MemoryBytes = ParseSize(result.GetValue(Memory) ?? "128M"),
-            Timing = result.GetValue(Timing),
-            Quantum = result.GetValue(Quantum),
+            Timing = result.GetValue(Timing) ?? defaultTiming,
+            QuantumOverride = result.GetValue(Quantum),
+            Cache = LoadCacheConfig(result.GetValue(CacheConfig)),
             CommandLine = result.GetValue(CommandLine) ?? string.Empty,
             MaxInstructions = result.GetValue(MaxInstructions),
             MaxCycles = result.GetValue(MaxCycles),
@@ -91,6 +96,23 @@ public sealed class MachineOptions
         }
 
         return config;
+    }
+
+    private static global::Emulator.Timing.CacheConfig LoadCacheConfig(FileInfo? file)
+    {
+        if (file is null)
+        {
+            return new global::Emulator.Timing.CacheConfig();
+        }
+
+        try
+        {
+            return global::Emulator.Timing.CacheConfig.Load(file.FullName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or System.Text.Json.JsonException or ArgumentException)
+        {
+            throw new UsageException($"--cache-config {file.Name}: {e.Message}");
+        }
     }
 
     /// <summary>Parses sizes like 128M, 1G, 65536K or a plain byte count.</summary>

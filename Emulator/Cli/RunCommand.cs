@@ -16,7 +16,7 @@ public static class RunCommand
         command.SetAction(parse =>
         {
             var (name, bytes, defaultCpus) = ResolveImage(parse.GetValue(machine.Image));
-            var config = machine.ToConfig(parse, defaultCpus);
+            var config = machine.ToConfig(parse, defaultCpus, TimingMode.Cycle);
             using var output = new SerialWriter(stdout);
             using var m = new Machine(config, output.Write);
             m.Load(name, bytes);

@@ -1,4 +1,5 @@
 using Emulator.Cpu.Segmentation;
+using Emulator.Timing;
 
 namespace Emulator.Cpu;
 
@@ -36,7 +37,14 @@ public sealed partial class Cpu
             return;
         }
 
-        Cycles++;
+        if (_cache is null)
+        {
+            Cycles++;
+        }
+        else
+        {
+            ChargePenalty(CoreTimingTable.InterruptDeliveryPenalty);
+        }
 
         RaiseException(vector, PendingErrorCode, PendingHasErrorCode);
     }
@@ -109,6 +117,11 @@ public sealed partial class Cpu
         if (State == RunState.Halted)
         {
             State = RunState.Running;
+        }
+
+        if (_cache is not null)
+        {
+            ChargePenalty(CoreTimingTable.InterruptDeliveryPenalty);
         }
 
         if (!DeliverInterrupt(vector, 0, false, InterruptKind.External, Eip))
@@ -435,6 +448,7 @@ public sealed partial class Cpu
             }
 
             value |= (ulong)Bus.Read(Id, phys + (at & 0xFFF), 1) << (8 * i);
+            ChargePhysical(phys + (at & 0xFFF), 1, CacheAccessKind.Read);
         }
 
         return true;
@@ -452,6 +466,8 @@ public sealed partial class Cpu
         {
             Code.NotifyWrite(this, phys, 1);
         }
+
+        ChargePhysical(phys, 1, CacheAccessKind.Write);
 
         return true;
     }

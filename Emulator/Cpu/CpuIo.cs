@@ -1,3 +1,5 @@
+using Emulator.Timing;
+
 namespace Emulator.Cpu;
 
 public sealed unsafe partial class Cpu
@@ -33,6 +35,7 @@ public sealed unsafe partial class Cpu
         }
 
         uint bitmapBase = Bus.Read(Id, p1, 2);
+        ChargePhysical(p1, 2, CacheAccessKind.Read);
         uint byteOff = bitmapBase + (uint)(port >> 3);
         if (byteOff + 1 > Tr.Limit)
         {
@@ -46,6 +49,8 @@ public sealed unsafe partial class Cpu
         }
 
         uint bits = Bus.Read(Id, p2, 1) | (Bus.Read(Id, p3, 1) << 8);
+        ChargePhysical(p2, 1, CacheAccessKind.Read);
+        ChargePhysical(p3, 1, CacheAccessKind.Read);
         uint mask = ((1u << size) - 1) << (port & 7);
         return (bits & mask) == 0 || FaultWithCode(Vectors.GP, 0);
     }

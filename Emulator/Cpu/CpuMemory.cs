@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Emulator.Cpu.Segmentation;
 using Emulator.Memory;
+using Emulator.Timing;
 
 namespace Emulator.Cpu;
 
@@ -125,6 +126,11 @@ public sealed unsafe partial class Cpu
         if (e.Tag == ((linear & ~0xFFFu) | _userBit))
         {
             value = *(byte*)(e.Addend + (nint)linear);
+            if (_cache is not null)
+            {
+                ChargeTlbHit(e.PhysPage, linear, 1, CacheAccessKind.Read);
+            }
+
             return true;
         }
 
@@ -140,6 +146,11 @@ public sealed unsafe partial class Cpu
         if (e.Tag == ((linear & ~0xFFFu) | _userBit) && (linear & 0xFFF) <= 0xFFE)
         {
             value = *(ushort*)(e.Addend + (nint)linear);
+            if (_cache is not null)
+            {
+                ChargeTlbHit(e.PhysPage, linear, 2, CacheAccessKind.Read);
+            }
+
             return true;
         }
 
@@ -155,6 +166,11 @@ public sealed unsafe partial class Cpu
         if (e.Tag == ((linear & ~0xFFFu) | _userBit) && (linear & 0xFFF) <= 0xFFC)
         {
             value = *(uint*)(e.Addend + (nint)linear);
+            if (_cache is not null)
+            {
+                ChargeTlbHit(e.PhysPage, linear, 4, CacheAccessKind.Read);
+            }
+
             return true;
         }
 
@@ -168,6 +184,11 @@ public sealed unsafe partial class Cpu
         if (e.Tag == ((linear & ~0xFFFu) | _userBit))
         {
             *(byte*)(e.Addend + (nint)linear) = value;
+            if (_cache is not null)
+            {
+                ChargeTlbHit(e.PhysPage, linear, 1, CacheAccessKind.Write);
+            }
+
             return true;
         }
 
@@ -181,6 +202,11 @@ public sealed unsafe partial class Cpu
         if (e.Tag == ((linear & ~0xFFFu) | _userBit) && (linear & 0xFFF) <= 0xFFE)
         {
             *(ushort*)(e.Addend + (nint)linear) = value;
+            if (_cache is not null)
+            {
+                ChargeTlbHit(e.PhysPage, linear, 2, CacheAccessKind.Write);
+            }
+
             return true;
         }
 
@@ -194,6 +220,11 @@ public sealed unsafe partial class Cpu
         if (e.Tag == ((linear & ~0xFFFu) | _userBit) && (linear & 0xFFF) <= 0xFFC)
         {
             *(uint*)(e.Addend + (nint)linear) = value;
+            if (_cache is not null)
+            {
+                ChargeTlbHit(e.PhysPage, linear, 4, CacheAccessKind.Write);
+            }
+
             return true;
         }
 
@@ -352,6 +383,7 @@ public sealed unsafe partial class Cpu
         }
 
         value = Bus.Read(Id, phys, size);
+        ChargePhysical(phys, size, CacheAccessKind.Read);
         return true;
     }
 
@@ -387,6 +419,7 @@ public sealed unsafe partial class Cpu
             Code.NotifyWrite(this, phys, (uint)size);
         }
 
+        ChargePhysical(phys, size, CacheAccessKind.Write);
         return true;
     }
 
@@ -425,8 +458,14 @@ public sealed unsafe partial class Cpu
         else
         {
             PageWalks++;
+            if (_cache is not null && !_quietAccess)
+            {
+                ChargePenalty(CoreTimingTable.PageWalkPenalty);
+            }
+
             uint pdeAddr = (Cr3 & 0xFFFFF000) | ((linear >> 20) & 0xFFC);
             uint pde = Bus.Read(Id, pdeAddr, 4);
+            ChargePhysical(pdeAddr, 4, CacheAccessKind.Read);
             if ((pde & 1) == 0)
             {
                 phys = 0;
@@ -460,6 +499,7 @@ public sealed unsafe partial class Cpu
             {
                 uint pteAddr = (pde & 0xFFFFF000) | ((linear >> 10) & 0xFFC);
                 uint pte = Bus.Read(Id, pteAddr, 4);
+                ChargePhysical(pteAddr, 4, CacheAccessKind.Read);
                 if ((pte & 1) == 0)
                 {
                     phys = 0;
@@ -528,6 +568,8 @@ public sealed unsafe partial class Cpu
         {
             Code.NotifyWrite(this, phys, 4);
         }
+
+        ChargePhysical(phys, 4, CacheAccessKind.Write);
     }
 
     private bool PageFault(uint linear, bool present, bool write, bool user)
@@ -683,19 +725,27 @@ public sealed unsafe partial class Cpu
     {
         int saved = PendingVector;
         uint savedCr2 = Cr2;
-        for (int i = 0; i < destination.Length; i++)
+        _quietAccess = true;
+        try
         {
-            if (!Translate(linear + (uint)i, AccessKind.Read, user: false, fill: false, out uint phys))
+            for (int i = 0; i < destination.Length; i++)
             {
-                PendingVector = saved;
-                Cr2 = savedCr2;
-                return false;
+                if (!Translate(linear + (uint)i, AccessKind.Read, user: false, fill: false, out uint phys))
+                {
+                    PendingVector = saved;
+                    Cr2 = savedCr2;
+                    return false;
+                }
+
+                destination[i] = (byte)Bus.Read(Id, phys, 1);
             }
 
-            destination[i] = (byte)Bus.Read(Id, phys, 1);
+            return true;
         }
-
-        return true;
+        finally
+        {
+            _quietAccess = false;
+        }
     }
 }
 

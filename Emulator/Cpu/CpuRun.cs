@@ -152,7 +152,14 @@ public sealed unsafe partial class Cpu
         }
 
         Instructions += retired;
-        Cycles += retired;
+        if (_cache is null)
+        {
+            Cycles += retired;
+        }
+        else
+        {
+            ChargeBlock(block, retired, r);
+        }
         if (r == Exec.Fault)
         {
             DeliverPendingException();

@@ -1,5 +1,7 @@
 using Emulator.Cpu.Segmentation;
 
+using Emulator.Timing;
+
 namespace Emulator.Cpu;
 
 /// <summary>
@@ -911,6 +913,7 @@ public sealed partial class Cpu
             }
 
             value |= (ushort)(Bus.Read(Id, phys, 1) << (8 * i));
+            ChargePhysical(phys, 1, CacheAccessKind.Read);
         }
 
         return true;

@@ -7,6 +7,8 @@ using Emulator.Memory;
 using Emulator.Platform.Firmware;
 using CpuCore = Emulator.Cpu.Cpu;
 
+using Emulator.Timing;
+
 namespace Emulator.Platform;
 
 /// <summary>Why <see cref="Machine.Run"/> returned.</summary>
@@ -77,6 +79,17 @@ public sealed class Machine : IDisposable, IMachineControl
             };
         }
 
+        if (config.Timing == TimingMode.Cycle)
+        {
+            // The cycle model: every CPU charges its accesses through its port into one
+            // coherent hierarchy (docs/timing.md).
+            Caches = new CacheHierarchy(config.Cpus, config.Cache);
+            foreach (var c in Cpus)
+            {
+                c.AttachCache(Caches.Port(c.Id), config.Cache);
+            }
+        }
+
         // Interrupt controllers: a local APIC per CPU, one IOAPIC, and the 8259 pair wired to the
         // boot CPU's LINT0 (virtual wire), as a PC with an MP table has them.
         Apics = new ApicSystem(Events, Cpus.Select(c => (IApicCpu)new CpuApicAdapter(c)).ToArray());
@@ -118,6 +131,9 @@ public sealed class Machine : IDisposable, IMachineControl
 
     private IInterruptLine IsaIrq(int irq) =>
         new FanOutInterruptLine(Pic.GetPin(irq), IoApic.GetPin(irq == 0 ? 2 : irq));
+
+    /// <summary>The coherent cache hierarchy of the cycle timing mode; null in the functional mode.</summary>
+    public CacheHierarchy? Caches { get; }
 
     /// <summary>Device events (timers) on the global time line.</summary>
     public EventQueue Events { get; }
@@ -385,7 +401,12 @@ public sealed class Machine : IDisposable, IMachineControl
                 {
                     // It slept: its clock jumps to the time it was woken (the end of the waker's slice).
                     c.ClockNeedsSync = false;
-                    c.Cycles = Math.Max(c.Cycles, _now);
+                    long slept = _now - c.Cycles;
+                    if (slept > 0)
+                    {
+                        c.Cycles = _now;
+                        c.ChargeHalted(slept);
+                    }
                 }
 
                 if (c.State == RunState.Running && (best is null || c.Cycles < best.Cycles))

@@ -1,3 +1,5 @@
+using Emulator.Timing;
+
 namespace Emulator.Platform;
 
 /// <summary>How time advances on a virtual CPU.</summary>
@@ -16,6 +18,14 @@ public sealed record MachineConfig
     public const uint DefaultMemory = 128u << 20;
     public const long DefaultQuantum = 1000;
 
+    /// <summary>
+    /// The cycle mode's default quantum: shorter than a cache-to-cache transfer, so that CPUs
+    /// contending for a line take turns about as often as they would on hardware (a long
+    /// quantum lets one CPU keep a contended line for many accesses and hides the cost of
+    /// sharing; docs/timing.md shows the effect).
+    /// </summary>
+    public const long DefaultCycleQuantum = 20;
+
     /// <summary>Number of virtual CPUs (1 to 64).</summary>
     public int Cpus { get; init; } = 1;
 
@@ -24,8 +34,19 @@ public sealed record MachineConfig
 
     public TimingMode Timing { get; init; } = TimingMode.Functional;
 
-    /// <summary>The longest a CPU runs, in its own cycles, before the scheduler picks again.</summary>
-    public long Quantum { get; init; } = DefaultQuantum;
+    /// <summary>
+    /// The longest a CPU runs, in its own cycles, before the scheduler picks again: the
+    /// <see cref="QuantumOverride"/> when set, else <see cref="DefaultCycleQuantum"/> in the cycle
+    /// timing mode and <see cref="DefaultQuantum"/> in the functional mode.
+    /// </summary>
+    public long Quantum
+    {
+        get => QuantumOverride ?? (Timing == TimingMode.Cycle ? DefaultCycleQuantum : DefaultQuantum);
+        init => QuantumOverride = value;
+    }
+
+    /// <summary>An explicit quantum (<c>--quantum</c>), or null for the timing mode's default.</summary>
+    public long? QuantumOverride { get; init; }
 
     /// <summary>The kernel command line passed through Multiboot.</summary>
     public string CommandLine { get; init; } = string.Empty;
@@ -37,21 +58,12 @@ public sealed record MachineConfig
     public long? MaxCycles { get; init; }
 
 
-    /// <summary>
-    /// Whether the cycle model drives the CPUs' clocks. The caches and cost table exist
-    /// (Emulator/Timing) but are not wired into the CPU loop yet, so `--timing cycle` is refused
-    /// rather than silently behaving like functional timing.
-    /// </summary>
-    public static bool CycleModelAvailable => false;
+    /// <summary>The memory hierarchy of the cycle timing mode (ignored in the functional mode).</summary>
+    public CacheConfig Cache { get; init; } = new();
 
     /// <summary>Checks ranges; returns an error message or null.</summary>
     public string? Validate()
     {
-        if (Timing == TimingMode.Cycle && !CycleModelAvailable)
-        {
-            return "--timing cycle: the cycle model is not wired into the CPU yet; use --timing functional";
-        }
-
         if (Cpus is < 1 or > 64)
         {
             return $"--cpus must be between 1 and 64 (got {Cpus})";
@@ -75,6 +87,11 @@ public sealed record MachineConfig
         if (MaxCycles is < 1)
         {
             return "--max-cycles must be positive";
+        }
+
+        if (Timing == TimingMode.Cycle && Cache.Validate() is string cacheError)
+        {
+            return $"cache configuration: {cacheError}";
         }
 
         return null;

@@ -299,6 +299,52 @@ public sealed class CachePort
     };
 
     /// <summary>
+    /// <paramref name="bytes"/> physically contiguous bytes accessed one element of
+    /// <paramref name="elementSize"/> bytes after another (a string instruction's bulk path):
+    /// exactly what the element accesses would cost one by one, computed per line, since every
+    /// element after a line's first finds that line most recently used (in the right state).
+    /// </summary>
+    public int AccessRun(uint physAddr, uint bytes, int elementSize, CacheAccessKind kind)
+    {
+        if (bytes == 0)
+        {
+            return 0;
+        }
+
+        uint lineSize = 1u << _lineShift;
+        uint end = physAddr + bytes;
+        int total = 0;
+        uint at = physAddr;
+        while (at < end && at >= physAddr)
+        {
+            uint lineEnd = (at & ~(lineSize - 1)) + lineSize;
+            uint stop = Math.Min(lineEnd, end);
+            long elements = ((stop - at) + (uint)elementSize - 1) / (uint)elementSize;
+            total += Access(at, kind);
+            long hits = elements - 1;
+            if (hits > 0)
+            {
+                if (kind == CacheAccessKind.Fetch)
+                {
+                    Counters.L1IHits += hits;
+                    Counters.MemoryCycles += hits * _fetchHit;
+                    total += (int)(hits * _fetchHit);
+                }
+                else
+                {
+                    Counters.L1DHits += hits;
+                    Counters.MemoryCycles += hits * _l1Hit;
+                    total += (int)(hits * _l1Hit);
+                }
+            }
+
+            at += (uint)(elements * elementSize);
+        }
+
+        return total;
+    }
+
+    /// <summary>
     /// An access of <paramref name="size"/> bytes: one access per line it touches (a straddling
     /// access is two). The addresses must be physically contiguous (split page-crossing
     /// accesses by page first).

@@ -101,7 +101,34 @@ public sealed class CpuTimingCounters
     /// </summary>
     public readonly Dictionary<uint, LineContention> ContendedLines = [];
 
+    /// <summary>Uncached accesses (device memory: the local APIC, the IOAPIC), each charged a DRAM latency.</summary>
+    public long UncachedAccesses;
+
+    /// <summary>
+    /// Per physical line address, the bytes of the line this CPU wrote when a write of it took
+    /// the line from other CPUs (bit i = byte i; for lines longer than 64 bytes, bit i covers
+    /// 1/64 of the line). Two CPUs with disjoint masks on one line are false sharing.
+    /// Filled on the coherence slow path only.
+    /// </summary>
+    public readonly Dictionary<uint, ulong> CoherentWrites = [];
+
     public long L1Accesses => L1IHits + L1IMisses + L1DHits + L1DMisses;
+
+    /// <summary>Records the bytes of a write that caused coherence traffic (see <see cref="CoherentWrites"/>).</summary>
+    public void RecordCoherentWrite(uint physAddr, int size, int lineSize)
+    {
+        uint line = physAddr & ~((uint)lineSize - 1);
+        int first = (int)(physAddr - line);
+        int last = Math.Min(first + size, lineSize) - 1;
+        ulong mask = 0;
+        for (int b = first; b <= last; b++)
+        {
+            mask |= 1UL << (lineSize <= 64 ? b : b * 64 / lineSize);
+        }
+
+        ref ulong m = ref CollectionsMarshal.GetValueRefOrAddDefault(CoherentWrites, line, out _);
+        m |= mask;
+    }
 
     /// <summary>The sum of the cycle breakdown.</summary>
     public long BreakdownTotal => BaseCycles + MemoryCycles + CoherenceCycles + LockedCycles + IoCycles + HaltedCycles + PenaltyCycles;
@@ -116,8 +143,9 @@ public sealed class CpuTimingCounters
         Cycles = Instructions = 0;
         L1IHits = L1IMisses = L1DHits = L1DMisses = L2Hits = L2Misses = 0;
         InvalidationsSent = InvalidationsReceived = TransfersReceived = TransfersSent = Upgrades = WriteBacks = BackInvalidations = 0;
-        LockedAccesses = 0;
+        LockedAccesses = UncachedAccesses = 0;
         BaseCycles = MemoryCycles = CoherenceCycles = LockedCycles = IoCycles = HaltedCycles = PenaltyCycles = 0;
         ContendedLines.Clear();
+        CoherentWrites.Clear();
     }
 }

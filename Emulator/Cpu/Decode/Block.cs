@@ -46,5 +46,8 @@ public sealed class Block
     /// <summary>Times entered (for statistics and hot-block detection).</summary>
     public long ExecCount;
 
+    /// <summary>The block's static costs for the cycle timing mode, built on its first run in that mode.</summary>
+    public BlockTiming? Timing;
+
     public const uint NoPage = 0xFFFFFFFF;
 }

@@ -79,7 +79,7 @@ public static class OpFlags
     /// <summary>REPNE prefix.</summary>
     public const byte Repne = 4;
 
-    /// <summary>LOCK prefix.</summary>
+    /// <summary>A locked operation: a LOCK prefix, or XCHG with a memory operand (locked implicitly).</summary>
     public const byte Lock = 8;
 
     /// <summary>16-bit code segment (IP wraps at 64 KiB, near branches truncate to 16 bits).</summary>

@@ -64,6 +64,14 @@ public static unsafe class Translator
             if (ins.GetOpKind(i) == OpKind.Memory)
             {
                 FillMemoryOperand(in ins, ref op);
+
+                // XCHG with memory is locked without a prefix (SDM XCHG): the cycle model
+                // charges it as a locked operation. No handler reads this bit.
+                if (ins.Mnemonic == Mnemonic.Xchg)
+                {
+                    op.Flags |= OpFlags.Lock;
+                }
+
                 break;
             }
         }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Emulator.Cpu.Decode;
+using Emulator.Timing;
 
 namespace Emulator.Cpu.Execute;
 
@@ -165,7 +166,18 @@ public static unsafe class Operands
         }
 
         host = c.TryWritePointer(linear, S.Bytes);
-        return host != null || c.ProbeWrite(linear, S.Bytes);
+        if (host != null)
+        {
+            if (c.CycleMode)
+            {
+                // One access that reads for ownership: the write that follows hits the Modified line.
+                c.ChargeHostRange(host, (uint)S.Bytes, S.Bytes, CacheAccessKind.Write);
+            }
+
+            return true;
+        }
+
+        return c.ProbeWrite(linear, S.Bytes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Emulator.Cpu.Decode;
 using Emulator.Cpu.Segmentation;
+using Emulator.Timing;
 using Iced.Intel;
 using static Emulator.Cpu.Execute.Operands;
 
@@ -78,9 +79,34 @@ public static unsafe class StringOps
         return K.Once(c, ref op, (op.Flags & OpFlags.Addr16) != 0, Delta<S>(c), out _) ? Exec.Next : Exec.Fault;
     }
 
-    /// <summary>The handler of a string instruction with REP / REPE / REPNE.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>
+    /// The handler of a string instruction with REP / REPE / REPNE. In the cycle mode each
+    /// iteration done costs the instruction's base cost (its block charged only the start-up).
+    /// </summary>
     public static int Rep<K, S>(Cpu c, ref MicroOp op)
+        where K : IStringOp
+        where S : ISize
+    {
+        if (!c.CycleMode)
+        {
+            return RepLoop<K, S>(c, ref op);
+        }
+
+        bool a16 = (op.Flags & OpFlags.Addr16) != 0;
+        uint before = a16 ? c.RegWord(CxOffset) : c.RegDword(CxOffset);
+        int r = RepLoop<K, S>(c, ref op);
+        uint after = a16 ? c.RegWord(CxOffset) : c.RegDword(CxOffset);
+        uint done = a16 ? (ushort)(before - after) : before - after;
+        if (done != 0)
+        {
+            c.ChargeIterations((Code)op.Code, done);
+        }
+
+        return r;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int RepLoop<K, S>(Cpu c, ref MicroOp op)
         where K : IStringOp
         where S : ISize
     {
@@ -288,6 +314,12 @@ public static unsafe class StringOps
                 Buffer.MemoryCopy(from, to, bytes, bytes);
             }
 
+            if (c.CycleMode)
+            {
+                c.ChargeHostRange(from, bytes, S.Bytes, CacheAccessKind.Read);
+                c.ChargeHostRange(to, bytes, S.Bytes, CacheAccessKind.Write);
+            }
+
             Step(c, SiOffset, a16, (int)bytes);
             Step(c, DiOffset, a16, (int)bytes);
             return n;
@@ -350,6 +382,11 @@ public static unsafe class StringOps
             else
             {
                 new Span<uint>(to, (int)n).Fill(v);
+            }
+
+            if (c.CycleMode)
+            {
+                c.ChargeHostRange(to, bytes, S.Bytes, CacheAccessKind.Write);
             }
 
             Step(c, DiOffset, a16, (int)bytes);
