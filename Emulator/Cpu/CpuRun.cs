@@ -98,14 +98,14 @@ public sealed unsafe partial class Cpu
             }
 
             InterruptShadow = false;
-            ExecuteBlock(block, budget);
+            ExecuteBlock(block, budget, cycleLimit);
         }
 
         return Instructions - startInstructions;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ExecuteBlock(Block block, long budget)
+    private void ExecuteBlock(Block block, long budget, long cycleLimit)
     {
         MicroOp[] ops = block.Ops;
         int n = ops.Length;
@@ -119,14 +119,42 @@ public sealed unsafe partial class Cpu
         ref MicroOp first = ref MemoryMarshal.GetArrayDataReference(ops);
         int i = 0;
         int r = Exec.Next;
-        while (i < n)
+        if (_cache is null)
         {
-            ref MicroOp op = ref Unsafe.Add(ref first, i);
-            r = op.Fn(this, ref op);
-            i++;
-            if (r != Exec.Next || ExitRequested)
+            while (i < n)
             {
-                break;
+                ref MicroOp op = ref Unsafe.Add(ref first, i);
+                r = op.Fn(this, ref op);
+                i++;
+                if (r != Exec.Next || ExitRequested)
+                {
+                    break;
+                }
+            }
+        }
+        else
+        {
+            // Cycle mode: instructions cost different amounts, so the slice must also end when
+            // the clock (memory costs already in Cycles, the static costs of the ops run so
+            // far from the prefix sums) reaches the limit, at an instruction boundary. Without
+            // this a contended line would stay in one CPU's cache for a whole block.
+            BlockTiming t = block.Timing ??= BlockTiming.Build(block, _lineSize);
+            ref int prefix = ref MemoryMarshal.GetArrayDataReference(t.Prefix);
+            while (i < n)
+            {
+                ref MicroOp op = ref Unsafe.Add(ref first, i);
+                r = op.Fn(this, ref op);
+                i++;
+                if (r != Exec.Next || ExitRequested)
+                {
+                    break;
+                }
+
+                int k = i * 3;
+                if (Cycles + Unsafe.Add(ref prefix, k) + Unsafe.Add(ref prefix, k + 1) + Unsafe.Add(ref prefix, k + 2) >= cycleLimit)
+                {
+                    break;
+                }
             }
         }
 
