@@ -5,9 +5,8 @@ using Emulator.Interrupts;
 using Emulator.Loading;
 using Emulator.Memory;
 using Emulator.Platform.Firmware;
-using CpuCore = Emulator.Cpu.Cpu;
-
 using Emulator.Timing;
+using CpuCore = Emulator.Cpu.Cpu;
 
 namespace Emulator.Platform;
 
