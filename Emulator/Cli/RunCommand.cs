@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text;
 using Emulator.Loading;
 using Emulator.Platform;
+using Emulator.Statistics;
 
 namespace Emulator.Cli;
 
@@ -11,12 +12,27 @@ public static class RunCommand
     public static Command Create(TextWriter stdout, TextWriter stderr, bool interactive)
     {
         var machine = new MachineOptions();
+        var stats = new Option<bool>("--stats")
+        {
+            Description = "Print statistics at the end (per CPU; in cycle timing the caches, coherence, the cycle breakdown and the most contended lines and symbols) to standard error",
+        };
+        var statsJson = new Option<string?>("--stats-json")
+        {
+            Description = "Write all the statistics as JSON to this file ('-' for standard output)",
+            HelpName = "FILE",
+        };
         var command = new Command("run", "Boot a kernel image (default: the embedded guest) and stream its serial output");
         machine.AddTo(command);
+        command.Options.Add(stats);
+        command.Options.Add(statsJson);
         command.SetAction(parse =>
         {
             var (name, bytes, defaultCpus) = ResolveImage(parse.GetValue(machine.Image));
             var config = machine.ToConfig(parse, defaultCpus, TimingMode.Cycle);
+            string? jsonPath = parse.GetValue(statsJson);
+
+            // Opened before the run, so a bad path is reported before minutes of emulation.
+            using FileStream? jsonFile = jsonPath is null or "-" ? null : CreateStatsFile(jsonPath);
             using var output = new SerialWriter(stdout);
             using var m = new Machine(config, output.Write);
             m.Load(name, bytes);
@@ -24,9 +40,42 @@ public static class RunCommand
             using var cancel = interactive ? new CtrlC(m) : null;
             RunResult result = m.Run();
             output.Flush();
-            return Report(result, m, stderr);
+            int status = Report(result, m, stderr);
+            if (parse.GetValue(stats) || jsonPath is not null)
+            {
+                var statistics = RunStatistics.Collect(m, result);
+                if (parse.GetValue(stats))
+                {
+                    stderr.Write(StatisticsReport.FormatText(statistics));
+                }
+
+                if (jsonFile is not null)
+                {
+                    StatisticsReport.WriteJson(statistics, jsonFile);
+                }
+                else if (jsonPath is not null)
+                {
+                    using var buffer = new MemoryStream();
+                    StatisticsReport.WriteJson(statistics, buffer);
+                    stdout.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+                }
+            }
+
+            return status;
         });
         return command;
+    }
+
+    private static FileStream CreateStatsFile(string path)
+    {
+        try
+        {
+            return File.Create(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new UsageException($"--stats-json {path}: {e.Message}");
+        }
     }
 
     /// <summary>Loads the image bytes from a path or the embedded default.</summary>

@@ -16,6 +16,9 @@ public sealed partial class Cpu
     /// <summary>Exceptions delivered, by vector (statistics).</summary>
     public readonly long[] ExceptionCounts = new long[256];
 
+    /// <summary>External interrupts (including NMIs) delivered to this CPU.</summary>
+    public long ExternalInterrupts;
+
     /// <summary>Set when the CPU triple-faulted (or otherwise shut down).</summary>
     public ShutdownInfo? Shutdown;
 
@@ -119,6 +122,7 @@ public sealed partial class Cpu
             State = RunState.Running;
         }
 
+        ExternalInterrupts++;
         if (_cache is not null)
         {
             ChargePenalty(CoreTimingTable.InterruptDeliveryPenalty);

@@ -51,6 +51,23 @@ public sealed class PerCpuResolver
     /// <summary>Describes a linear address (flat kernel mapping assumed: linear = physical for symbols).</summary>
     public string Describe(uint linear)
     {
+        var r = Resolve(linear);
+        return r.Cpu switch
+        {
+            int cpu => $"CPU {cpu}'s copy of {Format(r)}",
+            null when r.Template => $"the per-CPU template's {Format(r)}",
+            _ => Format(r),
+        };
+    }
+
+    private string Format(PerCpuAddress r) => r.Symbol?.ToString() ?? $"0x{r.Address:x8}";
+
+    /// <summary>
+    /// Resolves an address to the symbol it belongs to: for one CPU's per-CPU area, that CPU and
+    /// the template variable; for the template itself, <see cref="PerCpuAddress.Template"/>.
+    /// </summary>
+    public PerCpuAddress Resolve(uint linear)
+    {
         if (HasPerCpu)
         {
             for (int cpu = 0; cpu < _offsetCount; cpu++)
@@ -64,16 +81,29 @@ public sealed class PerCpuResolver
                 uint template = linear - o;
                 if (template >= _start && template < _end)
                 {
-                    return $"CPU {cpu}'s copy of {_symbols.Format(template)}";
+                    return new PerCpuAddress(template, cpu, false, _symbols.FindByAddress(template));
                 }
             }
 
             if (linear >= _start && linear < _end)
             {
-                return $"the per-CPU template's {_symbols.Format(linear)}";
+                return new PerCpuAddress(linear, null, true, _symbols.FindByAddress(linear));
             }
         }
 
-        return _symbols.Format(linear);
+        return new PerCpuAddress(linear, null, false, _symbols.FindByAddress(linear));
     }
+}
+
+/// <summary>
+/// An address named: <see cref="Address"/> is the symbol-space address (for a CPU's per-CPU
+/// copy, the template address of the variable), <see cref="Cpu"/> the CPU whose copy it is.
+/// </summary>
+public readonly record struct PerCpuAddress(uint Address, int? Cpu, bool Template, SymbolMatch? Symbol)
+{
+    /// <summary>The symbol's name (with "+0x.." when inside it) or the hex address.</summary>
+    public string Name => Symbol?.ToString() ?? $"0x{Address:x8}";
+
+    /// <summary>The variable's name, without the offset, or the hex address.</summary>
+    public string Variable => Symbol?.Symbol.Name ?? $"0x{Address:x8}";
 }
