@@ -170,4 +170,29 @@ public class CycleModelTests
         Assert.Null(f.Cpus[0].Timing);
         Assert.Equal(f.Cpus[0].Instructions, f.Cpus[0].Cycles);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(20)]
+    [InlineData(100)]
+    public void EnablingPagingAtAnySliceBoundaryKeepsRunning(long quantum)
+    {
+        // Regression: the fetch's page walk right after CR0.PG is set costs cycles; when it used
+        // up the slice, an empty block run once read past the start of its micro-op array.
+        var output = new System.Text.StringBuilder();
+        var config = new MachineConfig
+        {
+            Timing = TimingMode.Cycle,
+            QuantumOverride = quantum,
+            MaxInstructions = 5_000_000,
+            CommandLine = "work=walk paging=on passes=1 size=64K",
+        };
+        using var m = new Machine(config, b => output.Append((char)b));
+        m.Load("bench", Emulator.Cli.GuestImages.TryGet("bench")!);
+        var r = m.Run();
+        Assert.True(r.Reason == StopReason.GuestExit, $"{r.Reason}: {r.Message}");
+        Assert.Contains("work=walk-paging cpus=1", output.ToString());
+        Assert.Contains("check=ok", output.ToString());
+    }
 }

@@ -92,6 +92,13 @@ public sealed unsafe partial class Cpu
             }
 
             long budget = Math.Min(cycleLimit - Cycles, instructionEnd - Instructions);
+            if (budget <= 0)
+            {
+                // In the cycle mode the block lookup itself costs time (a page walk for the
+                // fetch) and may have used up the slice: run nothing, the loop ends.
+                continue;
+            }
+
             if (InterruptShadow || AfterInstruction is not null)
             {
                 budget = 1;
