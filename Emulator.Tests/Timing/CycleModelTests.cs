@@ -97,8 +97,8 @@ public class CycleModelTests
         }
 
         // Both CPUs wrote the contended line, at different bytes: false sharing, visible in the counters.
-        ulong w0 = m.Caches!.Counters(0).CoherentWrites[SmpTimingGuest.ScratchArea];
-        ulong w1 = m.Caches.Counters(1).CoherentWrites[SmpTimingGuest.ScratchArea];
+        ulong w0 = m.Caches!.Counters(0).ContendedLines[SmpTimingGuest.ScratchArea].WrittenBytes;
+        ulong w1 = m.Caches.Counters(1).ContendedLines[SmpTimingGuest.ScratchArea].WrittenBytes;
         Assert.Equal(0xFUL, w0);
         Assert.Equal(0xF0UL, w1);
     }

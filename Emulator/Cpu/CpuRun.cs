@@ -25,6 +25,38 @@ public sealed unsafe partial class Cpu
 
     internal void FlushJumpCache() => Array.Clear(_jumpCache);
 
+    /// <summary>The clock value at which the running slice ends (may be lowered while it runs).</summary>
+    private long _sliceLimit = long.MaxValue;
+
+    /// <summary>
+    /// Set (by the machine: a guest exit, a stop request) to end the running slice after the
+    /// current block; cleared when a slice starts.
+    /// </summary>
+    public bool SliceEndRequested;
+
+    /// <summary>
+    /// Ends the running slice no later than <paramref name="cycle"/> (the scheduler shortens a
+    /// long slice when another CPU becomes runnable), at the next block boundary.
+    /// </summary>
+    public void LimitSlice(long cycle)
+    {
+        if (cycle < _sliceLimit)
+        {
+            _sliceLimit = cycle;
+            ExitRequested = true;
+        }
+    }
+
+    /// <summary>Ends the running slice after the current instruction's block.</summary>
+    public void EndSlice()
+    {
+        SliceEndRequested = true;
+        ExitRequested = true;
+    }
+
+    /// <summary>Told when this CPU leaves HLT or wait-for-SIPI (so the scheduler can give it time soon); null when nobody listens.</summary>
+    public Action<Cpu>? BecameRunnable;
+
     private bool _resumeOverBreakpoint;
 
     /// <summary>Set when <see cref="Run"/> stopped because CS:EIP reached a breakpoint (before executing it).</summary>
@@ -49,8 +81,11 @@ public sealed unsafe partial class Cpu
     {
         long startInstructions = Instructions;
         long instructionEnd = instructionLimit == long.MaxValue ? long.MaxValue : Instructions + instructionLimit;
-        while (State == RunState.Running && Cycles < cycleLimit && Instructions < instructionEnd)
+        _sliceLimit = cycleLimit;
+        SliceEndRequested = false;
+        while (State == RunState.Running && Cycles < _sliceLimit && Instructions < instructionEnd && !SliceEndRequested)
         {
+            cycleLimit = _sliceLimit;
             if (!InterruptShadow && !NmiBlocked && Nmi is { NmiPending: true } && Nmi.TakeNmi())
             {
                 NmiBlocked = true;

@@ -48,6 +48,7 @@ public sealed partial class Cpu
         State = RunState.Running;
         ClockNeedsSync = true;
         ExitRequested = true;
+        BecameRunnable?.Invoke(this);
         return true;
     }
 
@@ -58,6 +59,7 @@ public sealed partial class Cpu
         {
             State = RunState.Running;
             ClockNeedsSync = true;
+            BecameRunnable?.Invoke(this);
         }
     }
 }

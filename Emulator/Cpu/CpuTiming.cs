@@ -103,6 +103,12 @@ public sealed unsafe partial class Cpu
     internal void ChargeHostRange(byte* host, uint bytes, int elementSize, CacheAccessKind kind)
     {
         uint phys = (uint)(host - RamBase);
+        if (bytes == (uint)elementSize)
+        {
+            // One element (a read-modify-write): a plain access.
+            ChargeRam(phys, elementSize, kind);
+            return;
+        }
         if (kind == CacheAccessKind.Read)
         {
             Cycles += _cache!.AccessRun(phys, bytes, elementSize, kind);

@@ -104,6 +104,7 @@ public sealed class Machine : IDisposable, IMachineControl
             var apic = Apics.ForCpu(c.Id)!;
             c.Interrupts = apic;
             c.Nmi = apic;
+            c.BecameRunnable = OnCpuRunnable;
             c.ApicEnableChanged = apic.SetGloballyEnabled;
         }
 
@@ -223,7 +224,7 @@ public sealed class Machine : IDisposable, IMachineControl
         _exitStatus = status;
         foreach (var c in Cpus)
         {
-            c.ExitRequested = true;
+            c.EndSlice();
         }
     }
 
@@ -233,7 +234,7 @@ public sealed class Machine : IDisposable, IMachineControl
         _stopRequested = true;
         foreach (var c in Cpus)
         {
-            c.ExitRequested = true;
+            c.EndSlice();
         }
     }
 
@@ -344,9 +345,44 @@ public sealed class Machine : IDisposable, IMachineControl
             return Result(StopReason.CycleLimit, 0, $"cycle limit {maxCycles} reached");
         }
 
-        _sliceEnd = Math.Min(Math.Min(_sliceCpu.Cycles + Config.Quantum, maxCycles), Events.NextTime);
+        // A CPU running alone (every other one halted or waiting for STARTUP) needs no
+        // quantum: nothing can interleave with it until a device event or until it wakes
+        // another CPU, which shortens the slice to a quantum (OnCpuRunnable). This keeps
+        // single-CPU phases free of scheduling overhead, whatever the quantum.
+        long span = RunningAlone(_sliceCpu) ? AloneSlice : Config.Quantum;
+        _sliceEnd = Math.Min(Math.Min(_sliceCpu.Cycles + span, maxCycles), Events.NextTime);
         Com1.PollInput();
         return null;
+    }
+
+    /// <summary>The longest slice of a CPU running alone (bounds the latency of host input polling).</summary>
+    public const long AloneSlice = 1_000_000;
+
+    private bool RunningAlone(CpuCore cpu)
+    {
+        foreach (var c in Cpus)
+        {
+            if (c != cpu && c.State == RunState.Running)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Another CPU woke up (an IPI, INIT/STARTUP, an interrupt): the running slice ends within a quantum.</summary>
+    private void OnCpuRunnable(CpuCore woken)
+    {
+        if (_sliceCpu is { } running && running != woken)
+        {
+            long end = running.Cycles + Config.Quantum;
+            if (end < _sliceEnd)
+            {
+                _sliceEnd = end;
+                running.LimitSlice(end);
+            }
+        }
     }
 
     private RunResult? CheckStop()

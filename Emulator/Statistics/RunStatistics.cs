@@ -113,10 +113,10 @@ public sealed class RunStatistics
                 ulong writtenBytes = 0;
                 for (int cpu = 0; cpu < caches.CpuCount; cpu++)
                 {
-                    if (caches.Counters(cpu).CoherentWrites.TryGetValue(address, out ulong bytes) && bytes != 0)
+                    if (caches.Counters(cpu).ContendedLines.TryGetValue(address, out var own) && own.WrittenBytes != 0)
                     {
-                        writers.Add((cpu, bytes));
-                        writtenBytes |= bytes;
+                        writers.Add((cpu, own.WrittenBytes));
+                        writtenBytes |= own.WrittenBytes;
                     }
                 }
 

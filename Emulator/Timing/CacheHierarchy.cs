@@ -508,6 +508,7 @@ public sealed class CacheHierarchy
                 t.TransfersSent += c.TransfersSent;
                 t.Upgrades += c.Upgrades;
                 t.Cycles += c.Cycles;
+                t.WrittenBytes |= c.WrittenBytes;
             }
         }
 

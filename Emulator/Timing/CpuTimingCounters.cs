@@ -23,6 +23,13 @@ public struct LineContention
     /// <summary>Coherence cycles this CPU spent on the line.</summary>
     public long Cycles;
 
+    /// <summary>
+    /// The bytes of the line this CPU wrote with writes that took the line from other CPUs (bit
+    /// i = byte i; for lines longer than 64 bytes, bit i covers 1/64 of the line). Two CPUs with
+    /// disjoint masks on one line are false sharing.
+    /// </summary>
+    public ulong WrittenBytes;
+
     public readonly long Events => InvalidationsSent + InvalidationsReceived + TransfersReceived + TransfersSent + Upgrades;
 }
 
@@ -95,26 +102,30 @@ public sealed class CpuTimingCounters
     /// <summary>Cycles of the other documented penalties: taken branches, segment loads, far transfers, interrupt delivery, page walks.</summary>
     public long PenaltyCycles;
 
+    /// <summary>Uncached accesses (device memory: the local APIC, the IOAPIC), each charged a DRAM latency.</summary>
+    public long UncachedAccesses;
+
+    // Per-line records: an index per line address into a growable array, plus a one-entry
+    // cache of the last line, because coherence events come in runs on the same line (a
+    // ping-pong moves one line back and forth), which then cost no hash lookup.
+    private readonly Dictionary<uint, int> _lineIndex = [];
+    private LineContention[] _lines = new LineContention[16];
+    private uint[] _lineAddresses = new uint[16];
+    private uint _lastLine = uint.MaxValue;
+    private int _lastIndex;
+
     /// <summary>
     /// Per physical line address (the address of the line's first byte) this CPU's coherence
     /// events: filled only on the coherence slow path, never on a hit.
     /// </summary>
-    public readonly Dictionary<uint, LineContention> ContendedLines = [];
-
-    /// <summary>Uncached accesses (device memory: the local APIC, the IOAPIC), each charged a DRAM latency.</summary>
-    public long UncachedAccesses;
-
-    /// <summary>
-    /// Per physical line address, the bytes of the line this CPU wrote when a write of it took
-    /// the line from other CPUs (bit i = byte i; for lines longer than 64 bytes, bit i covers
-    /// 1/64 of the line). Two CPUs with disjoint masks on one line are false sharing.
-    /// Filled on the coherence slow path only.
-    /// </summary>
-    public readonly Dictionary<uint, ulong> CoherentWrites = [];
+    public IReadOnlyDictionary<uint, LineContention> ContendedLines => new LineView(this);
 
     public long L1Accesses => L1IHits + L1IMisses + L1DHits + L1DMisses;
 
-    /// <summary>Records the bytes of a write that caused coherence traffic (see <see cref="CoherentWrites"/>).</summary>
+    /// <summary>The sum of the cycle breakdown.</summary>
+    public long BreakdownTotal => BaseCycles + MemoryCycles + CoherenceCycles + LockedCycles + IoCycles + HaltedCycles + PenaltyCycles;
+
+    /// <summary>Records the bytes of a write that caused coherence traffic (see <see cref="LineContention.WrittenBytes"/>).</summary>
     public void RecordCoherentWrite(uint physAddr, int size, int lineSize)
     {
         uint line = physAddr & ~((uint)lineSize - 1);
@@ -126,16 +137,33 @@ public sealed class CpuTimingCounters
             mask |= 1UL << (lineSize <= 64 ? b : b * 64 / lineSize);
         }
 
-        ref ulong m = ref CollectionsMarshal.GetValueRefOrAddDefault(CoherentWrites, line, out _);
-        m |= mask;
+        Line(line).WrittenBytes |= mask;
     }
 
-    /// <summary>The sum of the cycle breakdown.</summary>
-    public long BreakdownTotal => BaseCycles + MemoryCycles + CoherenceCycles + LockedCycles + IoCycles + HaltedCycles + PenaltyCycles;
-
     /// <summary>The mutable record of <paramref name="lineAddress"/> in <see cref="ContendedLines"/>.</summary>
-    internal ref LineContention Line(uint lineAddress) =>
-        ref CollectionsMarshal.GetValueRefOrAddDefault(ContendedLines, lineAddress, out _);
+    internal ref LineContention Line(uint lineAddress)
+    {
+        if (lineAddress != _lastLine)
+        {
+            ref int index = ref CollectionsMarshal.GetValueRefOrAddDefault(_lineIndex, lineAddress, out bool exists);
+            if (!exists)
+            {
+                index = _lineIndex.Count - 1;
+                if (index == _lines.Length)
+                {
+                    Array.Resize(ref _lines, _lines.Length * 2);
+                    Array.Resize(ref _lineAddresses, _lines.Length);
+                }
+
+                _lineAddresses[index] = lineAddress;
+            }
+
+            _lastLine = lineAddress;
+            _lastIndex = index;
+        }
+
+        return ref _lines[_lastIndex];
+    }
 
     /// <summary>Zeroes every counter.</summary>
     public void Reset()
@@ -145,7 +173,40 @@ public sealed class CpuTimingCounters
         InvalidationsSent = InvalidationsReceived = TransfersReceived = TransfersSent = Upgrades = WriteBacks = BackInvalidations = 0;
         LockedAccesses = UncachedAccesses = 0;
         BaseCycles = MemoryCycles = CoherenceCycles = LockedCycles = IoCycles = HaltedCycles = PenaltyCycles = 0;
-        ContendedLines.Clear();
-        CoherentWrites.Clear();
+        _lineIndex.Clear();
+        Array.Clear(_lines);
+        _lastLine = uint.MaxValue;
+    }
+
+    /// <summary>A read-only view of the per-line records.</summary>
+    private sealed class LineView(CpuTimingCounters c) : IReadOnlyDictionary<uint, LineContention>
+    {
+        public int Count => c._lineIndex.Count;
+
+        public IEnumerable<uint> Keys => c._lineAddresses.Take(Count);
+
+        public IEnumerable<LineContention> Values => c._lines.Take(Count);
+
+        public LineContention this[uint key] =>
+            c._lineIndex.TryGetValue(key, out int i) ? c._lines[i] : throw new KeyNotFoundException($"no coherence events on line 0x{key:x8}");
+
+        public bool ContainsKey(uint key) => c._lineIndex.ContainsKey(key);
+
+        public bool TryGetValue(uint key, out LineContention value)
+        {
+            bool found = c._lineIndex.TryGetValue(key, out int i);
+            value = found ? c._lines[i] : default;
+            return found;
+        }
+
+        public IEnumerator<KeyValuePair<uint, LineContention>> GetEnumerator()
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                yield return new KeyValuePair<uint, LineContention>(c._lineAddresses[i], c._lines[i]);
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }
