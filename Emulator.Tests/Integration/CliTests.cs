@@ -20,7 +20,14 @@ public class CliTests
         Assert.Equal(1, code);
         Assert.Contains("smp: Brought up 1 node, 4 CPUs", output);
         Assert.Contains("percpu: done: 4 CPUs, 0 demo failures, 0 self-check failures", output);
-        Assert.Equal(string.Empty, err);
+
+        // ...and, with no arguments at all, the statistics of the run (standard error).
+        Assert.StartsWith("statistics: embedded:percpu, 4 CPU(s), --timing cycle", err);
+        Assert.Contains("FALSE SHARING", err);
+        Assert.DoesNotContain("emulator:", err);
+
+        var (_, _, quiet) = Cli("run", "--stats", "false", "--max-instructions", "1000");
+        Assert.DoesNotContain("statistics:", quiet);
     }
 
     [Fact]

@@ -12,9 +12,9 @@ public static class RunCommand
     public static Command Create(TextWriter stdout, TextWriter stderr, bool interactive)
     {
         var machine = new MachineOptions();
-        var stats = new Option<bool>("--stats")
+        var stats = new Option<bool?>("--stats")
         {
-            Description = "Print statistics at the end (per CPU; in cycle timing the caches, coherence, the cycle breakdown and the most contended lines and symbols) to standard error",
+            Description = "Print statistics at the end (per CPU; in cycle timing the caches, coherence, the cycle breakdown and the most contended lines and symbols) to standard error (default: on for the embedded default guest; --stats false turns it off)",
         };
         var statsJson = new Option<string?>("--stats-json")
         {
@@ -41,10 +41,13 @@ public static class RunCommand
             RunResult result = m.Run();
             output.Flush();
             int status = Report(result, m, stderr);
-            if (parse.GetValue(stats) || jsonPath is not null)
+
+            // The default run tells the whole story: the demos, then what the machine measured.
+            bool printStats = parse.GetValue(stats) ?? string.IsNullOrEmpty(parse.GetValue(machine.Image));
+            if (printStats || jsonPath is not null)
             {
                 var statistics = RunStatistics.Collect(m, result);
-                if (parse.GetValue(stats))
+                if (printStats)
                 {
                     stderr.Write(StatisticsReport.FormatText(statistics));
                 }
