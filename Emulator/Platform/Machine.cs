@@ -53,6 +53,9 @@ public sealed class Machine : IDisposable, IMachineControl
     private long _sliceEnd;
     private long _now;
 
+    /// <summary>Set when a CPU shut down (a triple fault); only a CPU's own run can cause it.</summary>
+    private bool _shutdown;
+
     public Machine(MachineConfig config, Action<byte>? serialOut = null)
     {
         string? error = config.Validate();
@@ -264,6 +267,10 @@ public sealed class Machine : IDisposable, IMachineControl
     {
         long maxTotal = Config.MaxInstructions ?? long.MaxValue;
         long budget = maxInstructions;
+
+        // A CPU may have been shut down from outside a slice (a test, the debugger); within the
+        // loop only the CPU that ran can shut down, and the loop checks it after each slice.
+        _shutdown |= Cpus.Any(c => c.State == RunState.Shutdown);
         while (budget > 0)
         {
             var stop = CheckStop();
@@ -279,7 +286,9 @@ public sealed class Machine : IDisposable, IMachineControl
                 return noSlice;
             }
 
-            long total = TotalInstructions;
+            // Summing the CPUs' counts is only needed under an instruction limit (a slice may
+            // be a handful of instructions under contention: keep the loop lean).
+            long total = maxTotal == long.MaxValue ? 0 : TotalInstructions;
             if (total >= maxTotal)
             {
                 _sliceCpu = null;
@@ -287,7 +296,12 @@ public sealed class Machine : IDisposable, IMachineControl
             }
 
             var cpu = _sliceCpu!; // EnsureSlice returned null: a slice is running
-            long ran = cpu.Run(_sliceEnd, Math.Min(budget, maxTotal - total));
+            long ran = cpu.Run(_sliceEnd, maxTotal == long.MaxValue ? budget : Math.Min(budget, maxTotal - total));
+            if (cpu.State == RunState.Shutdown)
+            {
+                _shutdown = true;
+            }
+
             _now = Math.Max(_now, cpu.Cycles);
             budget -= ran;
             if (cpu.BreakpointHit)
@@ -397,6 +411,11 @@ public sealed class Machine : IDisposable, IMachineControl
         {
             _stopRequested = false;
             return Result(StopReason.HostRequest, 0, "stopped by request");
+        }
+
+        if (!_shutdown)
+        {
+            return null;
         }
 
         foreach (var c in Cpus)
