@@ -55,7 +55,7 @@ public partial class PerCpuKernelTests
     internal static Boot SharedBoot(int cpus) => Shared.GetOrAdd(cpus, n => new Lazy<Boot>(() => new Boot(n))).Value;
 
     /// <summary>The lines that depend on the platform's firmware and RAM, and the cycle figures, are masked as tools/compare-percpu-with-qemu.sh does.</summary>
-    private static string[] Functional(IEnumerable<string> lines) =>
+    internal static string[] Functional(IEnumerable<string> lines) =>
         lines.Where(l => !PlatformLine().IsMatch(l)).Select(l => Cycles().Replace(l, "cycles=N")).ToArray();
 
     [GeneratedRegex("^(ACPI|mpparse|MPTABLE|mem|Command line): ")]
