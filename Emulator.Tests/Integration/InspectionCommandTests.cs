@@ -102,4 +102,21 @@ public class InspectionCommandTests
         Assert.StartsWith("emulator: ", err);
         Assert.DoesNotContain("   at ", err);
     }
+
+    [Fact]
+    public void TraceInCycleTimingShowsWhatEachFsAccessMeetsInTheCaches()
+    {
+        var (code, output, err) = Cli("trace", "--timing", "cycle", "--segment", "fs", "--limit", "40", "--json");
+        Assert.True(code is 0 or ExitCodes.LimitReached, err);
+        var caches = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("access").GetProperty("cache").GetString()!)
+            .ToList();
+        Assert.Equal(40, caches.Count);
+        Assert.Contains(caches, c => c.StartsWith("L1D miss", StringComparison.Ordinal));
+        Assert.Contains(caches, c => c.StartsWith("L1D hit (Modified): 1 cycle", StringComparison.Ordinal));
+
+        // The functional mode has no caches to describe.
+        var (_, functional, _) = Cli("trace", "--segment", "fs", "--limit", "3");
+        Assert.DoesNotContain("[L1D", functional);
+    }
 }

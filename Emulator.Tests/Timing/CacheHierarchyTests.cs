@@ -378,4 +378,31 @@ public class CacheHierarchyTests
         long cycles = h.Counters(0).MemoryCycles + h.Counters(0).CoherenceCycles + h.Counters(1).MemoryCycles + h.Counters(1).CoherenceCycles;
         return (double)cycles / (2 * rounds);
     }
+
+    [Fact]
+    public void PredictionsMatchWhatTheAccessThenCosts()
+    {
+        // A random mix of reads and writes by 3 CPUs over a few lines of the default hierarchy
+        // (no evictions, so no write-backs): every prediction names the latency the access costs.
+        var h = new CacheHierarchy(3, D);
+        var rng = new Random(7);
+        var outcomes = new HashSet<string>();
+        for (int i = 0; i < 2000; i++)
+        {
+            int cpu = rng.Next(3);
+            uint addr = (uint)rng.Next(6) * 64 + (uint)rng.Next(16) * 4;
+            bool write = rng.Next(2) == 0;
+            var (outcome, latency) = h.Predict(cpu, addr, write);
+            var (before, _) = h.Predict(cpu, addr, write);
+            Assert.Equal(outcome, before); // predicting changes nothing
+            int actual = h.Access(cpu, addr, write ? CacheAccessKind.Write : CacheAccessKind.Read);
+            Assert.True(latency == actual, $"step {i}: CPU {cpu} {(write ? "write" : "read")} 0x{addr:x}: predicted '{outcome}' {latency}, cost {actual}");
+            outcomes.Add(outcome.Split(',', ':')[0]);
+        }
+
+        // Every kind of outcome occurred.
+        Assert.Contains("L1D hit (Modified)", outcomes);
+        Assert.Contains("L1D hit (Shared)", outcomes);
+        Assert.Contains("L1D miss", outcomes);
+    }
 }

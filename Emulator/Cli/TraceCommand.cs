@@ -179,6 +179,7 @@ public static class TraceCommand
                 ["size"] = a.Size,
                 ["write"] = a.Write,
                 ["value"] = a.Value,
+                ["cache"] = a.Cache,
             };
         }
 

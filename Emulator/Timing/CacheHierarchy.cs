@@ -164,6 +164,9 @@ public sealed class CachePort
 
     public int Id { get; }
 
+    /// <summary>The hierarchy this port belongs to.</summary>
+    public CacheHierarchy Hierarchy => _h;
+
     internal ulong Bit { get; }
 
     public CpuTimingCounters Counters { get; } = new();
@@ -491,6 +494,50 @@ public sealed class CacheHierarchy
     {
         int i = FindL2(physAddr >> _lineShift);
         return i < 0 ? 0 : _l2Data[i];
+    }
+
+    /// <summary>
+    /// What an access by <paramref name="cpu"/> to <paramref name="physAddr"/> would meet now,
+    /// without making it (no state or counter changes): for explaining an access before it runs.
+    /// The latency is the hierarchy's part (write-backs of evicted lines not included).
+    /// </summary>
+    public (string Outcome, int Latency) Predict(int cpu, uint physAddr, bool write)
+    {
+        uint line = physAddr >> _lineShift;
+        L1Array d = _ports[cpu].D;
+        int slot = d.Find(line);
+        var state = slot < 0 ? MesiState.Invalid : (MesiState)(d.Tags[slot] & 3);
+        int l2 = FindL2(line);
+        ulong others = l2 < 0 ? 0 : _l2Data[l2] & ~_ports[cpu].Bit;
+        string Cpus(ulong mask) => string.Join(", ", Enumerable.Range(0, _ports.Length).Where(i => (mask >> i & 1) != 0).Select(i => $"CPU {i}"));
+        if (state != MesiState.Invalid)
+        {
+            if (!write || state is MesiState.Modified or MesiState.Exclusive)
+            {
+                return ($"L1D hit ({state})", _l1Hit);
+            }
+
+            return ($"L1D hit (Shared), write: upgrade, invalidates {Cpus(others)}", _l1Hit + _invalidate);
+        }
+
+        int fill = l2 >= 0 ? _l2Hit : _dram;
+        string from = l2 >= 0 ? "L2 hit" : "L2 miss, from DRAM";
+        if (BitOperations.PopCount(others) == 1)
+        {
+            int owner = BitOperations.TrailingZeroCount(others);
+            L1Array od = _ports[owner].D;
+            if ((od.Tags[od.Find(line)] & 3) == (uint)MesiState.Modified)
+            {
+                return ($"L1D miss: Modified in CPU {owner}'s L1D, cache-to-cache transfer{(write ? ", CPU " + owner + "'s copy invalidated" : ", both Shared")}", _transfer);
+            }
+        }
+
+        if (write && others != 0)
+        {
+            return ($"L1D miss, {from}, invalidates {Cpus(others)}", fill + _invalidate);
+        }
+
+        return ($"L1D miss, {from}{(others != 0 ? ", Shared with " + Cpus(others) : string.Empty)}", fill);
     }
 
     /// <summary>The lines with the most coherence events, all CPUs together.</summary>

@@ -58,6 +58,9 @@ public sealed record AccessExplanation
 
     public uint? Value { get; set; }
 
+    /// <summary>In the cycle mode, what the access meets in the caches (predicted before it runs) and its latency; null otherwise.</summary>
+    public string? Cache { get; init; }
+
     public string Format()
     {
         var sb = new StringBuilder();
@@ -88,6 +91,11 @@ public sealed record AccessExplanation
         {
             sb.Append(Write ? " <- " : " -> ");
             sb.Append(Size switch { 1 => $"0x{v:x2}", 2 => $"0x{v:x4}", _ => $"0x{v:x8}" });
+        }
+
+        if (Cache is not null)
+        {
+            sb.Append($" [{Cache}]");
         }
 
         return sb.ToString();
@@ -216,6 +224,9 @@ public static class AccessExplainer
             Target = resolver?.Describe(linear) ?? $"0x{linear:x8}",
             Size = size,
             Write = write,
+            Cache = phys is uint at && cpu.Cache is { } port && cpu.Bus.FindDevice(at) is null && at < cpu.Bus.RamSize
+                ? FormatCache(port.Hierarchy.Predict(cpu.Id, at, write))
+                : null,
         };
         if (!write)
         {
@@ -224,6 +235,8 @@ public static class AccessExplainer
 
         return e;
     }
+
+    private static string FormatCache((string Outcome, int Latency) p) => $"{p.Outcome}: {p.Latency} cycle{(p.Latency == 1 ? string.Empty : "s")}";
 
     /// <summary>The value at a linear address now, or null when unmapped.</summary>
     public static uint? ReadValue(CpuCore cpu, uint linear, int size)
