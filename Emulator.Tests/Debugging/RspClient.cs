@@ -16,9 +16,15 @@ public sealed class RspClient : IDisposable
     private readonly NetworkStream _stream;
 
     public RspClient(int cpus = 4)
+        : this(cpus, "percpu.elf", File.ReadAllBytes(RepoPaths.GuestImage("percpu")))
+    {
+    }
+
+    /// <summary>A stub over any image (e.g. a flat guest that never ends, for Ctrl-C).</summary>
+    public RspClient(int cpus, string name, byte[] image)
     {
         _machine = new Machine(new MachineConfig { Cpus = cpus });
-        _machine.Load("percpu.elf", File.ReadAllBytes(RepoPaths.GuestImage("percpu")));
+        _machine.Load(name, image);
         _server = GdbStubServer.Listen(_machine, 0);
         _thread = new Thread(() => _server.Serve()) { IsBackground = true, Name = "gdb stub" };
         _thread.Start();

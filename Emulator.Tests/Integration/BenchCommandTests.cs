@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Emulator.Cli;
 
+
 namespace Emulator.Tests.Integration;
 
 /// <summary>
@@ -9,18 +10,10 @@ namespace Emulator.Tests.Integration;
 /// </summary>
 public class BenchCommandTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CommandLine.Run(args, stdout, stderr, interactive: false);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public void AluWorkloadReportsItsShapeAndExactCounts()
     {
-        var (code, output, err) = Cli("bench", "--workload", "alu", "--iterations", "2000", "--timing", "functional", "--json");
+        var (code, output, err) = CliRunner.Run("bench", "--workload", "alu", "--iterations", "2000", "--timing", "functional", "--json");
         Assert.Equal(0, code);
         Assert.Equal(string.Empty, err);
         using var doc = JsonDocument.Parse(output);
@@ -50,7 +43,7 @@ public class BenchCommandTests
     [Fact]
     public void SmpCounterCountsEveryCpusRegion()
     {
-        var (code, output, err) = Cli("bench", "--workload", "counter", "--cpus", "1,3", "--iterations", "600", "--timing", "functional", "--json");
+        var (code, output, err) = CliRunner.Run("bench", "--workload", "counter", "--cpus", "1,3", "--iterations", "600", "--timing", "functional", "--json");
         Assert.Equal(0, code);
         Assert.Equal(string.Empty, err);
         using var doc = JsonDocument.Parse(output);
@@ -70,7 +63,7 @@ public class BenchCommandTests
     [Fact]
     public void TableListsEveryWorkload()
     {
-        var (code, output, _) = Cli("bench", "--iterations", "1000", "--cpus", "2", "--timing", "functional", "--walk-size", "64K");
+        var (code, output, _) = CliRunner.Run("bench", "--iterations", "1000", "--cpus", "2", "--timing", "functional", "--walk-size", "64K");
         Assert.Equal(0, code);
         foreach (string w in new[] { "alu ", "walk ", "walk-paging ", "counter " })
         {
@@ -87,7 +80,7 @@ public class BenchCommandTests
     [InlineData("--timing", "fast")]
     public void BadOptionsGiveOneLineAndStatusTwo(params string[] args)
     {
-        var (code, _, err) = Cli(["bench", .. args]);
+        var (code, _, err) = CliRunner.Run(["bench", .. args]);
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.StartsWith("emulator: ", err);
     }

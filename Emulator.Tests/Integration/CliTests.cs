@@ -1,22 +1,15 @@
 using Emulator.Cli;
 
+
 namespace Emulator.Tests.Integration;
 
 /// <summary>The `run` command end to end, in-process: exit statuses and one-line errors.</summary>
 public class CliTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CommandLine.Run(args, stdout, stderr, interactive: false);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public void RunWithNoImageBootsTheEmbeddedGuest()
     {
-        var (code, output, err) = Cli("run");
+        var (code, output, err) = CliRunner.Run("run");
         Assert.Equal(1, code);
         Assert.Contains("smp: Brought up 1 node, 4 CPUs", output);
         Assert.Contains("percpu: done: 4 CPUs, 0 demo failures, 0 self-check failures", output);
@@ -26,14 +19,14 @@ public class CliTests
         Assert.Contains("FALSE SHARING", err);
         Assert.DoesNotContain("emulator:", err);
 
-        var (_, _, quiet) = Cli("run", "--stats", "false", "--max-instructions", "1000");
+        var (_, _, quiet) = CliRunner.Run("run", "--stats", "false", "--max-instructions", "1000");
         Assert.DoesNotContain("statistics:", quiet);
     }
 
     [Fact]
     public void RunBootsAnImageFileWithACommandLine()
     {
-        var (code, output, _) = Cli("run", RepoPaths.GuestImage("hello"), "--cmdline", "abc def", "--memory", "64M");
+        var (code, output, _) = CliRunner.Run("run", RepoPaths.GuestImage("hello"), "--cmdline", "abc def", "--memory", "64M");
         Assert.Equal(1, code);
         Assert.Contains($"cmdline: {RepoPaths.GuestImage("hello")} abc def", output);
         Assert.Contains("upper=64512 KiB", output);
@@ -42,7 +35,7 @@ public class CliTests
     [Fact]
     public void InstructionLimitStopsWithItsOwnStatus()
     {
-        var (code, _, err) = Cli("run", "embedded:hello", "--max-instructions", "1000");
+        var (code, _, err) = CliRunner.Run("run", "embedded:hello", "--max-instructions", "1000");
         Assert.Equal(ExitCodes.LimitReached, code);
         Assert.Contains("instruction limit 1000", err);
     }
@@ -57,7 +50,7 @@ public class CliTests
     [InlineData("frobnicate")]
     public void BadInputGivesOneLineAndStatusTwo(params string[] args)
     {
-        var (code, _, err) = Cli(args);
+        var (code, _, err) = CliRunner.Run(args);
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("emulator: ", err);
@@ -77,7 +70,7 @@ public class CliTests
             File.WriteAllBytes(junk, [.. Enumerable.Range(0, 9000).Select(i => (byte)(i * 7))]);
             foreach (string path in new[] { truncated, junk })
             {
-                var (code, _, err) = Cli("run", path);
+                var (code, _, err) = CliRunner.Run("run", path);
                 Assert.Equal(ExitCodes.BadInput, code);
                 Assert.StartsWith("emulator: ", err);
                 Assert.DoesNotContain("   at ", err);
@@ -112,7 +105,7 @@ public class CliTests
             img.AddRange([0xDB, 0xE3]); // fninit
             string path = Path.Combine(dir, "ud2.bin");
             File.WriteAllBytes(path, [.. img]);
-            var (code, _, err) = Cli("run", path);
+            var (code, _, err) = CliRunner.Run("run", path);
             Assert.Equal(ExitCodes.TripleFault, code);
             Assert.Contains("triple fault on CPU 0", err);
             Assert.Contains("eip=", err);

@@ -1,24 +1,17 @@
 using System.Text.Json;
 using Emulator.Cli;
 
+
 namespace Emulator.Tests.Integration;
 
 /// <summary>`trace`, `percpu` and `gdt` on the per-CPU teaching kernel, checked against its ELF symbols and memory.</summary>
 public class InspectionCommandTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CommandLine.Run(args, stdout, stderr, interactive: false);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public void PercpuShowsEveryCpusCopyAndItsFsBase()
     {
         var boot = PerCpuKernelTests.SharedBoot(4);
-        var (code, output, err) = Cli("percpu", RepoPaths.GuestImage("percpu"), "cpu_number", "--cpus", "4", "--json");
+        var (code, output, err) = CliRunner.Run("percpu", RepoPaths.GuestImage("percpu"), "cpu_number", "--cpus", "4", "--json");
         Assert.True(code == 0, err);
         using var doc = JsonDocument.Parse(output);
         var cpus = doc.RootElement.GetProperty("cpus").EnumerateArray().ToArray();
@@ -32,7 +25,7 @@ public class InspectionCommandTests
             Assert.Equal(boot.Symbol("cpu_number") + offset, cpus[cpu].GetProperty("address").GetUInt32());
         }
 
-        var (textCode, text, _) = Cli("percpu", "cpu_number");
+        var (textCode, text, _) = CliRunner.Run("percpu", "cpu_number");
         Assert.Equal(0, textCode);
         Assert.Contains("cpu3: __per_cpu_offset=", text);
     }
@@ -41,7 +34,7 @@ public class InspectionCommandTests
     public void GdtAtASymbolShowsEachCpusOwnTableAndPercpuEntry()
     {
         var boot = PerCpuKernelTests.SharedBoot(4);
-        var (code, output, err) = Cli("gdt", "--cpu", "2", "--at", "demo_run_on_cpus", "--json");
+        var (code, output, err) = CliRunner.Run("gdt", "--cpu", "2", "--at", "demo_run_on_cpus", "--json");
         Assert.True(code == 0, err);
         using var doc = JsonDocument.Parse(output);
         var cpu2 = doc.RootElement.GetProperty("cpus").EnumerateArray().Single();
@@ -57,7 +50,7 @@ public class InspectionCommandTests
     public void TraceExplainsFsLoadsDownToTheCpusCopy()
     {
         var boot = PerCpuKernelTests.SharedBoot(4);
-        var (code, output, err) = Cli("trace", "--segment", "fs", "--cpu", "1", "--limit", "5", "--json");
+        var (code, output, err) = CliRunner.Run("trace", "--segment", "fs", "--cpu", "1", "--limit", "5", "--json");
         Assert.True(code == 0, err);
         string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(5, lines.Length);
@@ -82,7 +75,7 @@ public class InspectionCommandTests
     [Fact]
     public void TraceTextFiltersBySymbol()
     {
-        var (code, output, err) = Cli("trace", "embedded:hello", "--symbol", "kmain", "--limit", "3");
+        var (code, output, err) = CliRunner.Run("trace", "embedded:hello", "--symbol", "kmain", "--limit", "3");
         Assert.True(code == 0, err);
         string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length);
@@ -97,7 +90,7 @@ public class InspectionCommandTests
     [InlineData("gdt", "--cpu", "9")]
     public void BadInspectionInputGivesOneLine(params string[] args)
     {
-        var (code, _, err) = Cli(args);
+        var (code, _, err) = CliRunner.Run(args);
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.StartsWith("emulator: ", err);
         Assert.DoesNotContain("   at ", err);
@@ -106,7 +99,7 @@ public class InspectionCommandTests
     [Fact]
     public void TraceInCycleTimingShowsWhatEachFsAccessMeetsInTheCaches()
     {
-        var (code, output, err) = Cli("trace", "--timing", "cycle", "--segment", "fs", "--limit", "40", "--json");
+        var (code, output, err) = CliRunner.Run("trace", "--timing", "cycle", "--segment", "fs", "--limit", "40", "--json");
         Assert.True(code is 0 or ExitCodes.LimitReached, err);
         var caches = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("access").GetProperty("cache").GetString()!)
@@ -116,7 +109,7 @@ public class InspectionCommandTests
         Assert.Contains(caches, c => c.StartsWith("L1D hit (Modified): 1 cycle", StringComparison.Ordinal));
 
         // The functional mode has no caches to describe.
-        var (_, functional, _) = Cli("trace", "--segment", "fs", "--limit", "3");
+        var (_, functional, _) = CliRunner.Run("trace", "--segment", "fs", "--limit", "3");
         Assert.DoesNotContain("[L1D", functional);
     }
 }

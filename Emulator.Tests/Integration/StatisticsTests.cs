@@ -2,26 +2,19 @@ using System.Text.Json;
 using Emulator.Cli;
 using Emulator.Statistics;
 
+
 namespace Emulator.Tests.Integration;
 
 /// <summary>`run --stats` and `--stats-json` on the teaching kernel, and the sharing classification.</summary>
 public class StatisticsTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CommandLine.Run(args, stdout, stderr, interactive: false);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public void CycleStatisticsNameTheSharedAndFalselySharedCounters()
     {
         string path = Path.Combine(Path.GetTempPath(), $"stats-{Guid.NewGuid():N}.json");
         try
         {
-            var (code, output, err) = Cli("run", "--stats", "--stats-json", path);
+            var (code, output, err) = CliRunner.Run("run", "--stats", "--stats-json", path);
             Assert.Equal(1, code);
             Assert.Contains("demo counters: ok", output);
 
@@ -71,7 +64,7 @@ public class StatisticsTests
     [Fact]
     public void FunctionalStatisticsGoToStandardOutputAsJson()
     {
-        var (code, output, _) = Cli("run", "embedded:hello", "--timing", "functional", "--stats-json", "-");
+        var (code, output, _) = CliRunner.Run("run", "embedded:hello", "--timing", "functional", "--stats-json", "-");
         Assert.Equal(1, code);
         int start = output.IndexOf("{\n", StringComparison.Ordinal);
         Assert.True(start >= 0, output);
@@ -85,7 +78,7 @@ public class StatisticsTests
     [Fact]
     public void UnwritableStatsFileIsAOneLineError()
     {
-        var (code, _, err) = Cli("run", "embedded:hello", "--stats-json", Path.Combine("no", "such", "dir", "s.json"));
+        var (code, _, err) = CliRunner.Run("run", "embedded:hello", "--stats-json", Path.Combine("no", "such", "dir", "s.json"));
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.StartsWith("emulator: --stats-json", err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last());
         Assert.DoesNotContain("   at ", err);
