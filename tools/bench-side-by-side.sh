@@ -10,10 +10,11 @@
 # each run a fresh process timed from outside (bash `time`: wall, user, sys).
 # MIPS = (difference in region instructions) / (difference in time), so each
 # machine's start-up (runtime, JIT, firmware, boot) cancels out. With
-# BENCH_REPEAT=R each run is made R times and the least time kept. Two figures:
+# BENCH_REPEAT=R there are R rounds, each running every machine in turn, and
+# each run's least time is kept. Two figures:
 # by wall time, and by CPU time (user+sys), which a busy shared host disturbs
 # less. The emulator's in-process region MIPS (`bench`: host time between the
-# guest's two marker writes) is printed beside them.
+# guest's two marker writes; the best big run) is printed beside them.
 #
 # The guests: this emulator and QEMU boot guest-images/build/bench.elf as a
 # Multiboot kernel (`-kernel`); Bochs boots only from a disk, so it runs
@@ -187,22 +188,42 @@ EOF
     echo "$region $t_wall $t_cpu"
 }
 
-# mips RUNFN: the small and the big run, each REPEAT times, keeping each
-# size's least wall and least CPU time (noise only ever adds time) ->
-# "wall_mips cpu_mips".
+# The machines, each a run function taking ITERS.
+emu_functional() {
+    emu_timing=functional
+    emu_run "$1"
+}
+emu_cycle() {
+    emu_timing=cycle
+    emu_run "$1"
+}
+qemu_tcg() {
+    qemu_args=(-accel tcg)
+    qemu_run "$1"
+}
+qemu_icount() {
+    qemu_args=(-accel tcg -icount shift=0)
+    qemu_run "$1"
+}
+machines=(emu_functional emu_cycle qemu_tcg qemu_icount bochs_run)
+
+# Least wall and CPU time per machine and size over the rounds (noise only
+# ever adds time), and each size's region count.
+declare -A best_wall best_cpu regions
+least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
+sample() {
+    local fn=$1 iters=$2 x r w c
+    x=$("$fn" "$iters")
+    read -r r w c <<<"$x"
+    regions[$iters]=$r
+    best_wall[$fn.$iters]=$(least "${best_wall[$fn.$iters]:-}" "$w")
+    best_cpu[$fn.$iters]=$(least "${best_cpu[$fn.$iters]:-}" "$c")
+}
+# mips FN -> "wall_mips cpu_mips" from the two sizes' least times.
 mips() {
-    local fn=$1 i x rs rb ws= cs= wb= cb=
-    for ((i = 0; i < repeat; i++)); do
-        x=$("$fn" "$n_small")
-        read -r rs w c <<<"$x"
-        ws=$(awk -v a="$ws" -v b="$w" 'BEGIN { print (a == "" || b < a) ? b : a }')
-        cs=$(awk -v a="$cs" -v b="$c" 'BEGIN { print (a == "" || b < a) ? b : a }')
-        x=$("$fn" "$n_big")
-        read -r rb w c <<<"$x"
-        wb=$(awk -v a="$wb" -v b="$w" 'BEGIN { print (a == "" || b < a) ? b : a }')
-        cb=$(awk -v a="$cb" -v b="$c" 'BEGIN { print (a == "" || b < a) ? b : a }')
-    done
-    awk -v d="$((rb - rs))" -v ws="$ws" -v wb="$wb" -v cs="$cs" -v cb="$cb" \
+    awk -v d="$((regions[$n_big] - regions[$n_small]))" \
+        -v ws="${best_wall[$1.$n_small]}" -v wb="${best_wall[$1.$n_big]}" \
+        -v cs="${best_cpu[$1.$n_small]}" -v cb="${best_cpu[$1.$n_big]}" \
         'BEGIN { printf "%.1f %.1f", d / (wb - ws) / 1e6, d / (cb - cs) / 1e6 }'
 }
 
@@ -210,29 +231,26 @@ mips() {
 echo "building the emulator (Release)..." >&2
 dotnet build -c Release "$repo_root/Emulator" -v q -nologo >/dev/null
 
-echo "running this emulator (functional)..." >&2
-emu_timing=functional
-r=$(mips emu_run)
-read -r emu_f_wall emu_f_cpu <<<"$r"
-emu_f_region=$(cat "$work/region_mips.functional")
-echo "running this emulator (cycle)..." >&2
-emu_timing=cycle
-r=$(mips emu_run)
-read -r emu_c_wall emu_c_cpu <<<"$r"
-emu_c_region=$(cat "$work/region_mips.cycle")
-
-echo "running QEMU TCG..." >&2
-qemu_args=(-accel tcg)
-r=$(mips qemu_run)
-read -r tcg_wall tcg_cpu <<<"$r"
-echo "running QEMU TCG -icount shift=0..." >&2
-qemu_args=(-accel tcg -icount shift=0)
-r=$(mips qemu_run)
-read -r icount_wall icount_cpu <<<"$r"
-
-echo "running Bochs..." >&2
-r=$(mips bochs_run)
-read -r bochs_wall bochs_cpu <<<"$r"
+# Round after round, every machine in turn, so that a change in the host's load
+# falls on all of them alike.
+emu_f_region=0
+emu_c_region=0
+for ((round = 1; round <= repeat; round++)); do
+    for m in "${machines[@]}"; do
+        echo "round $round of $repeat: $m..." >&2
+        sample "$m" "$n_small"
+        sample "$m" "$n_big"
+        case $m in
+        emu_functional) emu_f_region=$(awk -v a="$emu_f_region" -v b="$(cat "$work/region_mips.functional")" 'BEGIN { print (b > a) ? b : a }') ;;
+        emu_cycle) emu_c_region=$(awk -v a="$emu_c_region" -v b="$(cat "$work/region_mips.cycle")" 'BEGIN { print (b > a) ? b : a }') ;;
+        esac
+    done
+done
+read -r emu_f_wall emu_f_cpu <<<"$(mips emu_functional)"
+read -r emu_c_wall emu_c_cpu <<<"$(mips emu_cycle)"
+read -r tcg_wall tcg_cpu <<<"$(mips qemu_tcg)"
+read -r icount_wall icount_cpu <<<"$(mips qemu_icount)"
+read -r bochs_wall bochs_cpu <<<"$(mips bochs_run)"
 
 # --- Report -------------------------------------------------------------------
 bochs_version=$(sed -n 's/.*\(Bochs x86 Emulator [0-9.]*\).*/\1/p' <<<"$bochs_help" | sed -n 1p)
@@ -244,7 +262,7 @@ printf 'other machines: %s; %s%s\n' "$(qemu-system-i386 --version | sed -n 1p)" 
     "${bochs_pkg:+ (Debian $bochs_pkg)}"
 printf 'workload: work=alu, %s and %s iterations: %s and %s guest instructions in the measured region\n' \
     "$n_small" "$n_big" "$((8 * n_small + 2))" "$((8 * n_big + 2))"
-printf '          on every machine (the guest'"'"'s own count, checked); MIPS = difference / difference in time;\n          least time of %s run(s) each\n' "$repeat"
+printf '          on every machine (the guest'"'"'s own count, checked); MIPS = difference / difference in time;\n          least time of %s round(s)\n' "$repeat"
 printf '%-28s %10s %10s %12s\n' "machine" "wall MIPS" "CPU MIPS" "region MIPS"
 printf '%-28s %10s %10s %12.1f\n' "this emulator (functional)" "$emu_f_wall" "$emu_f_cpu" "$emu_f_region"
 printf '%-28s %10s %10s %12.1f\n' "this emulator (cycle)" "$emu_c_wall" "$emu_c_cpu" "$emu_c_region"
