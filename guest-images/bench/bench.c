@@ -14,7 +14,12 @@
  *
  * where region_instructions is the exact number of instructions executed
  * between the marker writes (summed over CPUs), then writes 0 (check=ok) or
- * 1 to the debug-exit port 0xF4.
+ * 1 to the debug-exit port 0xF4 (QEMU's isa-debug-exit and this emulator stop
+ * there). Then it waits for the UART to drain and writes "Shutdown" to port
+ * 0x8900, which ends a Bochs run (Bochs has no debug-exit device), and halts.
+ *
+ * The same ELF image also boots from a disk (build/bench-boot.img, see
+ * boot-disk/bootsect.S), whose boot sector enters it as a Multiboot loader would.
  */
 #include <stdint.h>
 #include "bench.h"
@@ -104,6 +109,15 @@ static __attribute__((noreturn)) void finish(const char *work, uint32_t cpus, ui
     putu64(region);
     puts_(ok ? " check=ok\n" : " check=FAILED\n");
     outb(0xF4, ok ? 0 : 1);
+    /*
+     * Still running: no debug-exit device (Bochs). Let the UART send its last
+     * bytes (LSR bit 6, transmitter empty), then Bochs's shutdown port ends
+     * the simulation.
+     */
+    while (!(inb(COM1 + 5) & 0x40)) {
+    }
+    for (const char *p = "Shutdown"; *p; p++)
+        outb(0x8900, (uint8_t)*p);
     for (;;)
         __asm__ volatile("cli; hlt");
 }
