@@ -52,7 +52,7 @@ public static partial class BenchCommand
         };
         var timing = new Option<string>("--timing")
         {
-            Description = "functional, cycle or both (cycle rows are skipped while the timing model is not in this build)",
+            Description = "functional, cycle or both (every workload in each mode)",
             DefaultValueFactory = _ => "both",
         };
         timing.AcceptOnlyFromAmong(["functional", "cycle", "both"]);
