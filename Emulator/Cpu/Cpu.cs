@@ -172,6 +172,9 @@ public sealed unsafe partial class Cpu
         Array.Clear(Dr);
         Dr[6] = 0xFFFF0FF0;
         Dr[7] = 0x00000400;
+        _debugTrapBits = 0;
+        MovSsShadow = false;
+        UpdateDebugArming();
         for (int i = 0; i < SegReg.Count; i++)
         {
             Seg(i) = SegmentCache.PowerOnData();
