@@ -196,6 +196,10 @@ public sealed unsafe partial class Cpu
         State = RunState.Running;
         InterruptShadow = false;
         FaultAfterCommit = false;
+        NmiBlocked = false;
+        PendingVector = -1;
+        _delivering = -1;
+        Shutdown = null;
         Msrs.Clear();
         FlushTlb(true);
     }
