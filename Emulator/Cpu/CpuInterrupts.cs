@@ -116,6 +116,7 @@ public sealed partial class Cpu
     {
         Shutdown = new ShutdownInfo("triple fault", first, second, Eip, Seg(SegReg.CS).Selector);
         State = RunState.Shutdown;
+        FlagsBase &= ~EFlags.RF; // set only for the failed deliveries' EFLAGS images
         _delivering = -1;
         PendingVector = -1;
         FaultAfterCommit = false;

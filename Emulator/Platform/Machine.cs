@@ -66,6 +66,7 @@ public sealed class Machine : IDisposable, IMachineControl
     private string? _resetRequest;
 
     private readonly SystemControlPortA _portA;
+    private readonly SystemControlPortB _portB;
     private readonly KeyboardControllerReset _keyboardController;
 
     public Machine(MachineConfig config, Action<byte>? serialOut = null)
@@ -128,7 +129,8 @@ public sealed class Machine : IDisposable, IMachineControl
         PitClock = new PitClock();
         Pit = new Pit8254(() => Now, Events, PitClock, IsaIrq(0));
         Pit.RegisterOn(Io);
-        new SystemControlPortB(Pit).RegisterOn(Io);
+        _portB = new SystemControlPortB(Pit);
+        _portB.RegisterOn(Io);
         Cmos = new CmosRtc(() => Now, config.MemoryBytes, PitClock.CyclesPerSecond, cpuCount: config.Cpus);
         Cmos.RegisterOn(Io);
         _portA = new SystemControlPortA(() => RequestReset("port 0x92 fast reset"));
@@ -529,6 +531,7 @@ public sealed class Machine : IDisposable, IMachineControl
         Pit.Reset();
         Com1.Reset();
         _portA.Reset();
+        _portB.Reset();
         _keyboardController.Reset();
 
         byte shutdownStatus = Cmos.ShutdownStatus;
