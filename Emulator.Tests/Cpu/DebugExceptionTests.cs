@@ -474,4 +474,29 @@ public class DebugExceptionTests
         k.Run();
         Assert.Equal(1u << 2, k.Cpu.Edx & (1u << 2));
     }
+
+    [Fact]
+    public void SingleStepTrapsAfterEachIterationOfARepString()
+    {
+        Label rep = default, after = default;
+        using var k = Kernel(a =>
+        {
+            rep = a.CreateLabel();
+            after = a.CreateLabel();
+            a.mov(edi, Data + 0x600);
+            a.mov(ecx, 3);
+            a.mov(al, 0x5A);
+            a.cld();
+            SetTf(a);
+            a.Label(ref rep);
+            a.rep.stosb();
+            a.Label(ref after);
+            ClearTf(a);
+        });
+        k.Run();
+        HaltedCleanly(k);
+        var eips = Log(k).Select(e => e.Eip).Take(3).ToList();
+        Assert.Equal([k.Addr(rep), k.Addr(rep), k.Addr(after)], eips);
+        Assert.Equal(0x005A5A5Au, k.Read32(Data + 0x600));
+    }
 }

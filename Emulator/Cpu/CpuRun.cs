@@ -122,6 +122,7 @@ public sealed unsafe partial class Cpu
             // instruction breakpoint armed or TF/RF set (see CpuDebugRegisters.cs).
             bool debugStep = false;
             uint rf = FlagsBase & EFlags.RF;
+            uint trapsBefore = _debugTrapBits; // non-zero only under a MOV SS shadow
             if ((_codeBreakpoints | (FlagsBase & (EFlags.TF | EFlags.RF))) != 0)
             {
                 if (!DebugBeforeInstruction(linear))
@@ -153,7 +154,7 @@ public sealed unsafe partial class Cpu
                 // In the cycle mode the block lookup itself costs time (a page walk for the
                 // fetch) and may have used up the slice: run nothing, the loop ends. The debug
                 // state is put back as it was before this instruction.
-                _debugTrapBits = 0;
+                _debugTrapBits = trapsBefore;
                 FlagsBase |= rf;
                 continue;
             }
