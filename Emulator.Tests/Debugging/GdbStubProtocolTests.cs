@@ -1,5 +1,6 @@
 using System.Text;
 using Emulator.Debugging;
+using Emulator.Platform;
 using Emulator.Tests.Platform;
 using Iced.Intel;
 
@@ -213,5 +214,41 @@ public class GdbStubProtocolTests
         c.SendRaw([0x03]);
         Assert.Equal("T02thread:01;", c.ReadPacket());
         Assert.Equal("OK", c.Ask("D"));
+    }
+
+    /// <summary>A guest that counts its boots at 0x200000 and asks the keyboard controller for a reset until boot <paramref name="lastBoot"/>, then exits with 0x21.</summary>
+    private static byte[] ResettingGuest(int lastBoot) => FlatGuest.Build(a =>
+    {
+        var done = a.CreateLabel();
+        a.inc(AssemblerRegisters.__dword_ptr[0x200000]);
+        a.cmp(AssemblerRegisters.__dword_ptr[0x200000], lastBoot);
+        a.jae(done);
+        a.mov(AssemblerRegisters.al, 0xFE);
+        a.@out(0x64, AssemblerRegisters.al);
+        a.hlt();
+        a.Label(ref done);
+        a.mov(AssemblerRegisters.al, 0x21);
+        a.@out(0xF4, AssemblerRegisters.al);
+        a.hlt();
+    });
+
+    [Fact]
+    public void ResetsAreTransparentAndTheResetLimitEndsTheProcess()
+    {
+        using (var c = new RspClient(new MachineConfig(), "reset.bin", ResettingGuest(3)))
+        {
+            Assert.Equal("W43", c.Ask("vCont;c"));
+            Assert.Equal(2, c.Machine.Resets);
+        }
+
+        using (var c = new RspClient(new MachineConfig { MaxResets = 1 }, "reset.bin", ResettingGuest(100)))
+        {
+            Assert.Equal("W0c", c.Ask("vCont;c"));
+        }
+
+        using (var c = new RspClient(new MachineConfig { OnResetRequest = ResetPolicy.Stop }, "reset.bin", ResettingGuest(100)))
+        {
+            Assert.Equal("W00", c.Ask("vCont;c"));
+        }
     }
 }

@@ -22,8 +22,14 @@ public sealed class RspClient : IDisposable
 
     /// <summary>A stub over any image (e.g. a flat guest that never ends, for Ctrl-C).</summary>
     public RspClient(int cpus, string name, byte[] image)
+        : this(new MachineConfig { Cpus = cpus }, name, image)
     {
-        _machine = new Machine(new MachineConfig { Cpus = cpus });
+    }
+
+    /// <summary>A stub over any image on a machine configured as given (reset policies, limits).</summary>
+    public RspClient(MachineConfig config, string name, byte[] image)
+    {
+        _machine = new Machine(config);
         _machine.Load(name, image);
         _server = GdbStubServer.Listen(_machine, 0);
         _thread = new Thread(() => _server.Serve()) { IsBackground = true, Name = "gdb stub" };

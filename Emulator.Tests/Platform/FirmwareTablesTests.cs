@@ -10,7 +10,7 @@ namespace Emulator.Tests.Platform;
 /// </summary>
 public sealed class FirmwareTablesTests : IDisposable
 {
-    private const uint ExpectedFeatures = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 9) | (1u << 11) |
+    private const uint ExpectedFeatures = (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 9) | (1u << 11) |
         (1u << 12) | (1u << 13) | (1u << 15) | (1u << 16);
 
     private readonly PhysicalMemory _mem = new(16u << 20);

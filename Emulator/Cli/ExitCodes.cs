@@ -15,7 +15,7 @@ public static class ExitCodes
     /// <summary>The --max-instructions or --max-cycles limit stopped the guest.</summary>
     public const int LimitReached = 4;
 
-    /// <summary>The guest triple-faulted (the machine stops with a register dump; reset is not modelled yet).</summary>
+    /// <summary>The guest triple-faulted and --on-triple-fault is stop (the default): the machine stops with a register dump.</summary>
     public const int TripleFault = 6;
 
     /// <summary>A fault in the emulator itself (a bug: please report it).</summary>
@@ -23,6 +23,13 @@ public static class ExitCodes
 
     /// <summary>`bench`: a workload failed its checks (the guest's own, or its instruction count).</summary>
     public const int BenchFailed = 10;
+
+    /// <summary>
+    /// The machine would have reset more than --max-resets times (triple faults with
+    /// --on-triple-fault reset, or guest reset requests): it stops with a register dump. A
+    /// reset request with --on-reset-request stop ends the run with status 0 instead.
+    /// </summary>
+    public const int ResetLimit = 12;
 
     /// <summary>Stopped by the user (Ctrl-C).</summary>
     public const int Interrupted = 130;

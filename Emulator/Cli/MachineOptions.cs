@@ -58,6 +58,21 @@ public sealed class MachineOptions
         Description = "Stop when the CPUs' clocks pass this many cycles",
     };
 
+    public Option<ResetPolicy?> OnTripleFault { get; } = new("--on-triple-fault")
+    {
+        Description = "stop: a triple fault ends the run with a state dump (default); reset: the machine resets and boots again",
+    };
+
+    public Option<ResetPolicy?> OnResetRequest { get; } = new("--on-reset-request")
+    {
+        Description = "A reset the guest asks for (port 0x92 bit 0, keyboard controller command 0xFE): reset the machine (default) or stop with status 0",
+    };
+
+    public Option<int?> MaxResets { get; } = new("--max-resets")
+    {
+        Description = $"Resets allowed before the run stops with exit status 12 (default {MachineConfig.DefaultMaxResets})",
+    };
+
     public void AddTo(Command command, bool withImageArgument = true)
     {
         if (withImageArgument)
@@ -73,6 +88,9 @@ public sealed class MachineOptions
         command.Options.Add(CommandLine);
         command.Options.Add(MaxInstructions);
         command.Options.Add(MaxCycles);
+        command.Options.Add(OnTripleFault);
+        command.Options.Add(OnResetRequest);
+        command.Options.Add(MaxResets);
     }
 
     /// <summary>Builds the machine configuration, or throws <see cref="UsageException"/> with a one-line message.</summary>
@@ -88,6 +106,9 @@ public sealed class MachineOptions
             CommandLine = result.GetValue(CommandLine) ?? string.Empty,
             MaxInstructions = result.GetValue(MaxInstructions),
             MaxCycles = result.GetValue(MaxCycles),
+            OnTripleFault = result.GetValue(OnTripleFault) ?? ResetPolicy.Stop,
+            OnResetRequest = result.GetValue(OnResetRequest) ?? ResetPolicy.Reset,
+            MaxResets = result.GetValue(MaxResets) ?? MachineConfig.DefaultMaxResets,
         };
         string? error = config.Validate();
         if (error is not null)

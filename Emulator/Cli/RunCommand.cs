@@ -36,6 +36,7 @@ public static class RunCommand
             using var output = new SerialWriter(stdout);
             using var m = new Machine(config, output.Write);
             m.Load(name, bytes);
+            m.AfterReset = why => stderr.WriteLine($"emulator: machine reset {m.Resets}: {why}");
             using var input = interactive ? HostInput.Start(m) : null;
             using var cancel = interactive ? new CtrlC(m) : null;
             RunResult result = m.Run();
@@ -129,6 +130,13 @@ public static class RunCommand
                 stderr.WriteLine($"emulator: {result.Message}");
                 stderr.Write(StateDump.Format(m));
                 return ExitCodes.TripleFault;
+            case StopReason.ResetRequest:
+                stderr.WriteLine($"emulator: {result.Message}");
+                return ExitCodes.CleanHalt;
+            case StopReason.ResetLimit:
+                stderr.WriteLine($"emulator: {result.Message}");
+                stderr.Write(StateDump.Format(m));
+                return ExitCodes.ResetLimit;
             case StopReason.HostRequest:
                 stderr.WriteLine("emulator: interrupted");
                 return ExitCodes.Interrupted;

@@ -172,6 +172,9 @@ public sealed unsafe partial class Cpu
         Array.Clear(Dr);
         Dr[6] = 0xFFFF0FF0;
         Dr[7] = 0x00000400;
+        _debugTrapBits = 0;
+        MovSsShadow = false;
+        UpdateDebugArming();
         for (int i = 0; i < SegReg.Count; i++)
         {
             Seg(i) = SegmentCache.PowerOnData();
@@ -193,6 +196,10 @@ public sealed unsafe partial class Cpu
         State = RunState.Running;
         InterruptShadow = false;
         FaultAfterCommit = false;
+        NmiBlocked = false;
+        PendingVector = -1;
+        _delivering = -1;
+        Shutdown = null;
         Msrs.Clear();
         FlushTlb(true);
     }

@@ -89,6 +89,13 @@ public sealed partial class Cpu
             // Benign combinations: the second exception is delivered serially.
         }
 
+        if (PushesRf(vector))
+        {
+            // Faults push RF = 1 so that the handler's IRET re-executes the instruction without
+            // re-triggering an instruction breakpoint (SDM 17.3.1.1); delivery clears RF again.
+            FlagsBase |= EFlags.RF;
+        }
+
         int saved = _delivering;
         _delivering = vector;
         bool ok = DeliverInterrupt(vector, errorCode, hasErrorCode, InterruptKind.Exception, Eip);
@@ -109,6 +116,7 @@ public sealed partial class Cpu
     {
         Shutdown = new ShutdownInfo("triple fault", first, second, Eip, Seg(SegReg.CS).Selector);
         State = RunState.Shutdown;
+        FlagsBase &= ~EFlags.RF; // set only for the failed deliveries' EFLAGS images
         _delivering = -1;
         PendingVector = -1;
         FaultAfterCommit = false;
@@ -166,13 +174,20 @@ public sealed partial class Cpu
     /// </summary>
     public bool DeliverInterrupt(int vector, uint errorCode, bool hasErrorCode, InterruptKind kind, uint returnEip)
     {
+        // Pending debug traps are discarded by any delivery (the handler runs with TF clear; a
+        // faulting instruction will run again); a task switch into a TSS with T set adds BT.
+        _debugTrapBits = 0;
         if (!ProtectedMode)
         {
-            return DeliverRealMode(vector, GetEflags(), returnEip);
+            bool real = DeliverRealMode(vector, GetEflags(), returnEip);
+            _debugTrapBits = 0;
+            return real;
         }
 
         uint ext = kind is InterruptKind.External or InterruptKind.Exception ? 1u : 0u;
-        if (DeliverProtectedMode(vector, errorCode, hasErrorCode, kind, returnEip, ext))
+        bool ok = DeliverProtectedMode(vector, errorCode, hasErrorCode, kind, returnEip, ext);
+        _debugTrapBits &= DebugBits.BT; // data hits on the delivery's own stack writes are not reported
+        if (ok)
         {
             return true;
         }

@@ -11,6 +11,13 @@ public sealed unsafe partial class Cpu
     /// </summary>
     public bool CheckIoPermission(ushort port, int size)
     {
+        if (_ioBreakpoints != 0)
+        {
+            // Every port instruction passes here: the I/O breakpoint check (a trap; a denied
+            // access faults, and the fault's delivery discards the pending trap).
+            CheckIoBreakpoints(port, size);
+        }
+
         if (!ProtectedMode)
         {
             return true;

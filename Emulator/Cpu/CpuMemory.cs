@@ -384,6 +384,11 @@ public sealed unsafe partial class Cpu
 
         value = Bus.Read(Id, phys, size);
         ChargePhysical(phys, size, CacheAccessKind.Read);
+        if (_dataBreakpoints != 0)
+        {
+            CheckDataBreakpoints(linear, size, write: false);
+        }
+
         return true;
     }
 
@@ -420,6 +425,11 @@ public sealed unsafe partial class Cpu
         }
 
         ChargePhysical(phys, size, CacheAccessKind.Write);
+        if (_dataBreakpoints != 0)
+        {
+            CheckDataBreakpoints(linear, size, write: true);
+        }
+
         return true;
     }
 
@@ -581,8 +591,9 @@ public sealed unsafe partial class Cpu
 
     private void FillTlb(uint linear, uint physPage, bool write, bool writable, bool global)
     {
-        if (!Bus.IsDirectRam(physPage))
+        if (!Bus.IsDirectRam(physPage) || (_dataBreakpoints != 0 && IsWatchedPage(linear)))
         {
+            // MMIO, and pages holding an armed data breakpoint, always take the slow path.
             return;
         }
 

@@ -15,8 +15,8 @@ public sealed partial class Cpu
     public const uint MsrPat = 0x277;
     public const uint MsrMtrrDefType = 0x2FF;
 
-    /// <summary>CPUID.1:EDX bits: PSE(3), TSC(4), MSR(5), CX8(8), APIC(9), SEP(11), MTRR(12), PGE(13), CMOV(15), PAT(16).</summary>
-    public const uint CpuidFeaturesEdx = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 9) | (1u << 11) |
+    /// <summary>CPUID.1:EDX bits: DE(2), PSE(3), TSC(4), MSR(5), CX8(8), APIC(9), SEP(11), MTRR(12), PGE(13), CMOV(15), PAT(16).</summary>
+    public const uint CpuidFeaturesEdx = (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 9) | (1u << 11) |
         (1u << 12) | (1u << 13) | (1u << 15) | (1u << 16);
 
     /// <summary>Added to the cycle clock to give the TSC (WRMSR to IA32_TSC sets it).</summary>

@@ -86,6 +86,13 @@ public sealed unsafe partial class Cpu
         while (State == RunState.Running && Cycles < _sliceLimit && Instructions < instructionEnd && !SliceEndRequested)
         {
             cycleLimit = _sliceLimit;
+            if (_debugTrapBits != 0 && !MovSsShadow)
+            {
+                // Debug traps of the previous instruction come before NMIs and interrupts (SDM table 6-2).
+                DeliverDebugTrap();
+                continue;
+            }
+
             if (!InterruptShadow && !NmiBlocked && Nmi is { NmiPending: true } && Nmi.TakeNmi())
             {
                 NmiBlocked = true;
@@ -111,6 +118,21 @@ public sealed unsafe partial class Cpu
                 _resumeOverBreakpoint = false;
             }
 
+            // One test per block: the per-instruction debug path runs only while the guest has an
+            // instruction breakpoint armed or TF/RF set (see CpuDebugRegisters.cs).
+            bool debugStep = false;
+            uint rf = FlagsBase & EFlags.RF;
+            uint trapsBefore = _debugTrapBits; // non-zero only under a MOV SS shadow
+            if ((_codeBreakpoints | (FlagsBase & (EFlags.TF | EFlags.RF))) != 0)
+            {
+                if (!DebugBeforeInstruction(linear))
+                {
+                    continue;
+                }
+
+                debugStep = (FlagsBase & EFlags.TF) != 0;
+            }
+
             ref Block? slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_jumpCache), (int)(((linear ^ (linear >> 12)) & (JumpCacheSize - 1)) | (_userBit * JumpCacheSize)));
             Block? block = slot;
             if (block is null || !block.Valid || block.Linear != linear || block.StartEip != Eip || block.Code32 != Code32 ||
@@ -130,17 +152,29 @@ public sealed unsafe partial class Cpu
             if (budget <= 0)
             {
                 // In the cycle mode the block lookup itself costs time (a page walk for the
-                // fetch) and may have used up the slice: run nothing, the loop ends.
+                // fetch) and may have used up the slice: run nothing, the loop ends. The debug
+                // state is put back as it was before this instruction.
+                _debugTrapBits = trapsBefore;
+                FlagsBase |= rf;
                 continue;
             }
 
-            if (InterruptShadow || AfterInstruction is not null)
+            if (InterruptShadow || AfterInstruction is not null || debugStep ||
+                (_codeBreakpoints != 0 && BlockHasInstructionBreakpoint(block)))
             {
                 budget = 1;
             }
 
             InterruptShadow = false;
+            MovSsShadow = false;
             ExecuteBlock(block, budget, cycleLimit);
+        }
+
+        if (_debugTrapBits != 0 && !MovSsShadow && State == RunState.Running)
+        {
+            // The slice ended right after an instruction that met a trap condition: deliver it
+            // now so the CPU stops at an instruction boundary with the #DB already taken.
+            DeliverDebugTrap();
         }
 
         return Instructions - startInstructions;

@@ -61,6 +61,11 @@ public sealed partial class Cpu
             FlushTlb(true);
         }
 
+        if (((old ^ value) & Cr4Bits.DE) != 0)
+        {
+            UpdateDebugArming(); // R/W = 10 means an I/O breakpoint only with CR4.DE set
+        }
+
         return true;
     }
 
@@ -84,7 +89,7 @@ public sealed partial class Cpu
         return n;
     }
 
-    /// <summary>MOV DRn, r32: the value is stored (breakpoints are not modelled); DR6 and DR7 keep their fixed bits.</summary>
+    /// <summary>MOV DRn, r32: DR6 and DR7 keep their fixed bits; a DR0-DR3 or DR7 change re-arms the breakpoints.</summary>
     public void WriteDebugRegister(int index, uint value)
     {
         Dr[index] = index switch
@@ -93,6 +98,10 @@ public sealed partial class Cpu
             7 => (value & 0xFFFF2FFF) | 0x400,
             _ => value,
         };
+        if (index != 6)
+        {
+            UpdateDebugArming();
+        }
     }
 
     /// <summary>LLDT: a null selector leaves LDTR unusable; otherwise a present LDT descriptor in the GDT.</summary>

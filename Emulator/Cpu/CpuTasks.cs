@@ -149,6 +149,7 @@ public sealed partial class Cpu
         Tr.LoadDescriptor(selector, desc | Descriptor.BusyBit);
         Cr0 |= Cr0Bits.TS;
         Dr[7] &= ~0x155u;
+        UpdateDebugArming();
         if (nests)
         {
             newFlags |= EFlags.NT;
@@ -172,7 +173,12 @@ public sealed partial class Cpu
             FlushTlb(false);
         }
 
-        _ = trap; // the TSS T bit (#DB on entry) is not modelled: debug traps are not implemented
+        if (trap)
+        {
+            // The T bit: a #DB trap (DR6.BT) before the new task's first instruction.
+            _debugTrapBits |= DebugBits.BT;
+        }
+
         if (!LoadTaskSegments(es, cs, ss, ds, fs, gs, ldt, ext) ||
             !CheckTaskEip() ||
             (pushError && !Push(errorCode, new32 ? 4 : 2)))

@@ -263,7 +263,12 @@ public sealed partial class GdbStub
                 _exitReply = $"W{r.GuestExitStatus & 0xFF:x2}";
                 return _exitReply;
             case StopReason.Halted:
+            case StopReason.ResetRequest:
+                // A reset request the machine is set to stop on ends the run like the CLI's status 0.
                 _exitReply = "W00";
+                return _exitReply;
+            case StopReason.ResetLimit:
+                _exitReply = $"W{Cli.ExitCodes.ResetLimit:x2}";
                 return _exitReply;
             case StopReason.InstructionLimit:
             case StopReason.CycleLimit:

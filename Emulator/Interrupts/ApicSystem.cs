@@ -94,6 +94,17 @@ public sealed class ApicSystem
         bsp.WriteRegister(LocalApic.RegLvtLint1, 0x400);
     }
 
+    /// <summary>A machine reset: every local APIC to its power-up state, then the firmware defaults again.</summary>
+    public void Reset(int bspCpuId = 0)
+    {
+        foreach (var apic in _apics)
+        {
+            apic.Reset();
+        }
+
+        ApplyFirmwareDefaults(bspCpuId);
+    }
+
     /// <summary>Delivers a message from outside the local APICs (the IOAPIC, or an MSI-like source).</summary>
     public void Deliver(in ApicMessage message) => Route(null, message);
 

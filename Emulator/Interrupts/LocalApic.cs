@@ -467,6 +467,14 @@ public sealed class LocalApic : IInterruptSource, INmiSource
         _cpu.Wake(maskable: false);
     }
 
+    /// <summary>A machine reset: the power-up state (ID kept), globally enabled again.</summary>
+    public void Reset()
+    {
+        _globallyEnabled = true;
+        ResetState();
+        Recompute();
+    }
+
     /// <summary>INIT: the APIC returns to its power-up state (keeping its ID) and the CPU waits for STARTUP.</summary>
     private void ReceiveInit()
     {

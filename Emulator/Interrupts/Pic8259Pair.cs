@@ -112,6 +112,14 @@ public sealed class Pic8259Pair : IInterruptSource
         WriteChip(_slave, 1, 0xFF);
     }
 
+    /// <summary>The state after a machine reset: both chips uninitialised, nothing requested, in service or masked, ELCR 0; input levels are kept.</summary>
+    public void Reset()
+    {
+        _master.Reset();
+        _slave.Reset();
+        Update();
+    }
+
     /// <summary>INTA: the vector of the highest-priority request, which goes in service (unless in automatic EOI mode).</summary>
     public int AcknowledgeInterrupt()
     {
@@ -234,6 +242,15 @@ public sealed class Pic8259Pair : IInterruptSource
         private bool _poll;
 
         private byte LevelMask => _levelMode ? (byte)0xFF : Elcr;
+
+        public void Reset()
+        {
+            Irr = Isr = Imr = Elcr = VectorBase = 0;
+            _lowestPriority = 7;
+            _initStep = 0;
+            _icw4Needed = _single = _levelMode = _autoEoi = _rotateOnAutoEoi = false;
+            _specialFullyNested = _specialMask = _readIsr = _poll = false;
+        }
 
         public void SetInput(int irq, bool level)
         {

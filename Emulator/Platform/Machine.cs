@@ -30,6 +30,12 @@ public enum StopReason
 
     /// <summary>A CPU reached a breakpoint (it has not executed the instruction there yet).</summary>
     Breakpoint,
+
+    /// <summary>The guest asked for a reset (port 0x92, the keyboard controller) and the machine is set to stop on it.</summary>
+    ResetRequest,
+
+    /// <summary>A reset (a triple fault, a guest request) would have exceeded <see cref="MachineConfig.MaxResets"/>.</summary>
+    ResetLimit,
 }
 
 /// <summary>The outcome of a run.</summary>
@@ -55,6 +61,13 @@ public sealed class Machine : IDisposable, IMachineControl
 
     /// <summary>Set when a CPU shut down (a triple fault); only a CPU's own run can cause it.</summary>
     private bool _shutdown;
+
+    /// <summary>Why the guest asked for a reset, until the machine acts on it at the next scheduling point.</summary>
+    private string? _resetRequest;
+
+    private readonly SystemControlPortA _portA;
+    private readonly SystemControlPortB _portB;
+    private readonly KeyboardControllerReset _keyboardController;
 
     public Machine(MachineConfig config, Action<byte>? serialOut = null)
     {
@@ -116,10 +129,14 @@ public sealed class Machine : IDisposable, IMachineControl
         PitClock = new PitClock();
         Pit = new Pit8254(() => Now, Events, PitClock, IsaIrq(0));
         Pit.RegisterOn(Io);
-        new SystemControlPortB(Pit).RegisterOn(Io);
+        _portB = new SystemControlPortB(Pit);
+        _portB.RegisterOn(Io);
         Cmos = new CmosRtc(() => Now, config.MemoryBytes, PitClock.CyclesPerSecond, cpuCount: config.Cpus);
         Cmos.RegisterOn(Io);
-        new SystemControlPortA(() => RequestExit(ResetExitStatus)).RegisterOn(Io);
+        _portA = new SystemControlPortA(() => RequestReset("port 0x92 fast reset"));
+        _portA.RegisterOn(Io);
+        _keyboardController = new KeyboardControllerReset(() => RequestReset("keyboard controller reset"));
+        _keyboardController.RegisterOn(Io);
         new PostCodePort().RegisterOn(Io);
         Com1 = new Uart16550(Uart16550.Com1Base, IsaIrq(4), b => _serialOut(b));
         Com1.RegisterOn(Io);
@@ -129,8 +146,14 @@ public sealed class Machine : IDisposable, IMachineControl
         DebugConsole.RegisterOn(Io);
     }
 
-    /// <summary>The status a reset request through port 0x92 stops the machine with (reset is not modelled as a reboot yet).</summary>
-    public const int ResetExitStatus = 0;
+    /// <summary>Machine resets done so far (triple faults with <see cref="ResetPolicy.Reset"/>, guest reset requests).</summary>
+    public int Resets { get; private set; }
+
+    /// <summary>Why the last reset happened, or null when there was none.</summary>
+    public string? LastResetReason { get; private set; }
+
+    /// <summary>Told after each machine reset (with the reason), e.g. so a command can say so; null when nobody listens.</summary>
+    public Action<string>? AfterReset { get; set; }
 
     private IInterruptLine IsaIrq(int irq) =>
         new FanOutInterruptLine(Pic.GetPin(irq), IoApic.GetPin(irq == 0 ? 2 : irq));
@@ -225,6 +248,20 @@ public sealed class Machine : IDisposable, IMachineControl
     public void RequestExit(int status)
     {
         _exitStatus = status;
+        foreach (var c in Cpus)
+        {
+            c.EndSlice();
+        }
+    }
+
+    /// <summary>
+    /// A device asks for a machine reset (port 0x92 bit 0, keyboard controller 0xFE). The
+    /// running slice ends after the current instruction; the machine then resets or stops, as
+    /// <see cref="MachineConfig.OnResetRequest"/> says.
+    /// </summary>
+    public void RequestReset(string reason)
+    {
+        _resetRequest ??= reason;
         foreach (var c in Cpus)
         {
             c.EndSlice();
@@ -413,6 +450,17 @@ public sealed class Machine : IDisposable, IMachineControl
             return Result(StopReason.HostRequest, 0, "stopped by request");
         }
 
+        if (_resetRequest is string why)
+        {
+            _resetRequest = null;
+            if (Config.OnResetRequest == ResetPolicy.Stop)
+            {
+                return Result(StopReason.ResetRequest, 0, $"the guest asked for a reset ({why}); stopped as --on-reset-request stop says");
+            }
+
+            return ResetOrStop($"{why} requested by the guest");
+        }
+
         if (!_shutdown)
         {
             return null;
@@ -425,11 +473,83 @@ public sealed class Machine : IDisposable, IMachineControl
                 var s = c.Shutdown;
                 string detail = s is null ? "shutdown" :
                     $"{s.Reason} on CPU {c.Id} ({Vectors.Mnemonic(s.FirstVector)} then {Vectors.Mnemonic(s.SecondVector)}) at {s.Cs:x4}:{s.Eip:x8}";
+                if (Config.OnTripleFault == ResetPolicy.Reset)
+                {
+                    return ResetOrStop(detail);
+                }
+
                 return Result(StopReason.TripleFault, 0, detail);
             }
         }
 
         return null;
+    }
+
+    /// <summary>Resets the machine, or stops it when that would exceed <see cref="MachineConfig.MaxResets"/>.</summary>
+    private RunResult? ResetOrStop(string why)
+    {
+        if (Resets >= Config.MaxResets)
+        {
+            return Result(StopReason.ResetLimit, 0, $"reset limit reached: {Resets} resets done, --max-resets {Config.MaxResets} (this one: {why})");
+        }
+
+        Reset(why);
+        return null;
+    }
+
+    /// <summary>
+    /// A hardware reset, as a PC's RESET line does it: every CPU to its RESET state (clocks and
+    /// counters keep running), the local APICs, IOAPIC, 8259s, PIT, UART and system ports to
+    /// their power-up state, RAM and the CMOS kept. Then what the firmware does: with CMOS
+    /// shutdown status 0x05 or 0x0A the boot CPU jumps through the warm-reset vector at 0x467
+    /// (real mode, the status is cleared); otherwise the loaded image's entry runs again in the
+    /// Multiboot entry state (the image is not reloaded: RAM keeps what the guest left). The
+    /// application processors wait for STARTUP.
+    /// </summary>
+    public void Reset(string why)
+    {
+        Resets++;
+        LastResetReason = why;
+        _shutdown = false;
+        _resetRequest = null;
+        _sliceCpu = null;
+        foreach (var c in Cpus)
+        {
+            long cycles = c.Cycles;
+            long instructions = c.Instructions;
+            c.Reset();
+            c.Cycles = cycles;
+            c.Instructions = instructions;
+            c.State = c.Id == 0 ? RunState.Running : RunState.WaitForSipi;
+        }
+
+        // Time goes on: the boot CPU starts again at the machine's present time.
+        Cpus[0].Cycles = Math.Max(Cpus[0].Cycles, _now);
+        Apics.Reset();
+        IoApic.Reset();
+        Pic.Reset();
+        Pit.Reset();
+        Com1.Reset();
+        _portA.Reset();
+        _portB.Reset();
+        _keyboardController.Reset();
+
+        byte shutdownStatus = Cmos.ShutdownStatus;
+        if (shutdownStatus is 0x05 or 0x0A)
+        {
+            Cmos.ShutdownStatus = 0;
+            ushort ip = (ushort)Memory.Read16(0x467);
+            ushort cs = (ushort)Memory.Read16(0x469);
+            var bsp = Cpus[0];
+            bsp.Seg(Emulator.Cpu.Segmentation.SegReg.CS) = Emulator.Cpu.Segmentation.SegmentCache.RealModeData(cs);
+            bsp.Eip = ip;
+        }
+        else if (Image is { } image)
+        {
+            Cpus[0].SetMultibootEntryState(image.EntryPoint, image.Eax, image.Ebx);
+        }
+
+        AfterReset?.Invoke(why);
     }
 
     /// <summary>

@@ -12,6 +12,16 @@ public enum TimingMode
     Cycle,
 }
 
+/// <summary>What the machine does on a triple fault or a guest-requested reset.</summary>
+public enum ResetPolicy
+{
+    /// <summary>Stop the run and report it.</summary>
+    Stop,
+
+    /// <summary>Reset the machine as a PC does (CPUs, interrupt controllers and timers to their reset state, RAM kept) and boot again.</summary>
+    Reset,
+}
+
 /// <summary>Everything that shapes a machine: the options every machine-booting command shares.</summary>
 public sealed record MachineConfig
 {
@@ -57,6 +67,16 @@ public sealed record MachineConfig
     /// <summary>Stop when every CPU's clock has passed this many cycles; null for no limit.</summary>
     public long? MaxCycles { get; init; }
 
+    /// <summary>A triple fault stops the machine (the default) or resets it (<c>--on-triple-fault</c>).</summary>
+    public ResetPolicy OnTripleFault { get; init; } = ResetPolicy.Stop;
+
+    /// <summary>A reset asked for by the guest (port 0x92 bit 0, keyboard controller 0xFE) resets the machine (the default) or stops it (<c>--on-reset-request</c>).</summary>
+    public ResetPolicy OnResetRequest { get; init; } = ResetPolicy.Reset;
+
+    public const int DefaultMaxResets = 16;
+
+    /// <summary>Resets allowed in one run before the machine stops (<c>--max-resets</c>): a guest that resets forever ends.</summary>
+    public int MaxResets { get; init; } = DefaultMaxResets;
 
     /// <summary>The memory hierarchy of the cycle timing mode (ignored in the functional mode).</summary>
     public CacheConfig Cache { get; init; } = new();
@@ -87,6 +107,11 @@ public sealed record MachineConfig
         if (MaxCycles is < 1)
         {
             return "--max-cycles must be positive";
+        }
+
+        if (MaxResets < 0)
+        {
+            return $"--max-resets must be 0 or more (got {MaxResets})";
         }
 
         if (Timing == TimingMode.Cycle && Cache.Validate() is string cacheError)

@@ -127,7 +127,7 @@ public static unsafe class StringOps
         int fastBytes = MaxFastBytes;
         while (true)
         {
-            if (delta > 0)
+            if (delta > 0 && !c.DebugTrapPending)
             {
                 uint n = K.Fast(c, ref op, a16, count, fastBytes);
                 if (n != 0)
@@ -163,7 +163,9 @@ public static unsafe class StringOps
                 return Exec.Next;
             }
 
-            if (--iterations == 0)
+            // A debug trap (single-step, a data or I/O breakpoint) is taken after the iteration
+            // that met it, with EIP at the string instruction (SDM 17.3.1.2).
+            if (--iterations == 0 || c.DebugTrapPending)
             {
                 return Restart(c, ref op);
             }

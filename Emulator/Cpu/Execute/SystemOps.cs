@@ -78,6 +78,7 @@ public static unsafe class SystemOps
         {
             // MOV SS inhibits interrupts (and debug traps) until after the next instruction.
             c.InterruptShadow = true;
+            c.MovSsShadow = true;
         }
 
         return Exec.Next;
@@ -141,6 +142,7 @@ public static unsafe class SystemOps
         if (op.Dst == SegReg.SS)
         {
             c.InterruptShadow = true;
+            c.MovSsShadow = true;
         }
 
         return Exec.Next;
@@ -534,7 +536,7 @@ public static unsafe class SystemOps
         return Exec.Next;
     }
 
-    /// <summary>MOV DRn, r32 (op.Dst = n): CPL 0; DR4/DR5 alias DR6/DR7 unless CR4.DE (#UD).</summary>
+    /// <summary>MOV DRn, r32 (op.Dst = n): CPL 0; DR4/DR5 alias DR6/DR7 unless CR4.DE (#UD); DR7.GD makes it a #DB fault.</summary>
     public static int MovDrR(Cpu c, ref MicroOp op)
     {
         if (c.Cpl != 0)
@@ -543,7 +545,7 @@ public static unsafe class SystemOps
         }
 
         int index = c.DebugRegisterIndex(op.Dst);
-        if (index < 0)
+        if (index < 0 || !c.CheckGeneralDetect())
         {
             return Exec.Fault;
         }
@@ -560,7 +562,7 @@ public static unsafe class SystemOps
         }
 
         int index = c.DebugRegisterIndex(op.Src);
-        if (index < 0)
+        if (index < 0 || !c.CheckGeneralDetect())
         {
             return Exec.Fault;
         }
