@@ -71,6 +71,53 @@ public class UartInterruptTests
         a.@out(dx, al);
     }
 
+    /// <summary>Programs the controllers so that IRQ4 reaches the boot CPU on <paramref name="vector"/> by <paramref name="route"/>.</summary>
+    private static void RouteIrq4(Assembler a, Route route, int vector)
+    {
+        if (route == Route.IoApic)
+        {
+            // Redirection entry 4: vector, fixed, physical, edge, unmasked, to APIC 0.
+            a.mov(__dword_ptr[0xFEC00000], 0x10 + (2 * 4));
+            a.mov(__dword_ptr[0xFEC00010], (uint)vector);
+            a.mov(__dword_ptr[0xFEC00000], 0x11 + (2 * 4));
+            a.mov(__dword_ptr[0xFEC00010], 0);
+        }
+        else
+        {
+            // ICW1-4 on both chips: IRQ0-7 at 0x20, IRQ8-15 at 0x28; then only IRQ4 unmasked.
+            Out(a, 0x20, 0x11);
+            Out(a, 0x21, 0x20);
+            Out(a, 0x21, 1 << 2);
+            Out(a, 0x21, 0x01);
+            Out(a, 0xA0, 0x11);
+            Out(a, 0xA1, 0x28);
+            Out(a, 0xA1, 2);
+            Out(a, 0xA1, 0x01);
+            Out(a, 0x21, 0xEF);
+            Out(a, 0xA1, 0xFF);
+            if (route == Route.PicIntrApicDisabled)
+            {
+                a.mov(ecx, 0x1B);                  // IA32_APIC_BASE: clear the global enable
+                a.rdmsr();
+                a.and(eax, ~0x800);
+                a.wrmsr();
+            }
+        }
+    }
+
+    private static void Eoi(Assembler h, Route route)
+    {
+        if (route == Route.IoApic)
+        {
+            h.mov(__dword_ptr[ApicEoi], 0);
+        }
+        else
+        {
+            h.mov(al, 0x20);                            // OCW2: non-specific EOI
+            h.@out(0x20, al);
+        }
+    }
+
     private static (Machine Machine, Func<string> Output) Boot(Route route, TimingMode timing)
     {
         int vector = route == Route.IoApic ? 0x54 : 0x24;
@@ -80,36 +127,7 @@ public class UartInterruptTests
         {
             EnterFlat(a, 0x80000);
             SetGate(a, vector, Handlers);
-            if (route == Route.IoApic)
-            {
-                // Redirection entry 4: vector, fixed, physical, edge, unmasked, to APIC 0.
-                a.mov(__dword_ptr[0xFEC00000], 0x10 + (2 * 4));
-                a.mov(__dword_ptr[0xFEC00010], (uint)vector);
-                a.mov(__dword_ptr[0xFEC00000], 0x11 + (2 * 4));
-                a.mov(__dword_ptr[0xFEC00010], 0);
-            }
-            else
-            {
-                // ICW1-4 on both chips: IRQ0-7 at 0x20, IRQ8-15 at 0x28; then only IRQ4 unmasked.
-                Out(a, 0x20, 0x11);
-                Out(a, 0x21, 0x20);
-                Out(a, 0x21, 1 << 2);
-                Out(a, 0x21, 0x01);
-                Out(a, 0xA0, 0x11);
-                Out(a, 0xA1, 0x28);
-                Out(a, 0xA1, 2);
-                Out(a, 0xA1, 0x01);
-                Out(a, 0x21, 0xEF);
-                Out(a, 0xA1, 0xFF);
-                if (route == Route.PicIntrApicDisabled)
-                {
-                    a.mov(ecx, 0x1B);                  // IA32_APIC_BASE: clear the global enable
-                    a.rdmsr();
-                    a.and(eax, ~0x800);
-                    a.wrmsr();
-                }
-            }
-
+            RouteIrq4(a, route, vector);
             Out(a, 0x3FB, 0x03);                       // LCR: 8N1
             Out(a, 0x3FC, 0x08);                       // MCR: OUT2 gates the IRQ line
             a.sti();
@@ -121,18 +139,7 @@ public class UartInterruptTests
             a.hlt();
         }));
         m.Memory.Write(Text, Encoding.ASCII.GetBytes(Message));
-        m.Memory.Write(Handlers, Handler(h =>
-        {
-            if (route == Route.IoApic)
-            {
-                h.mov(__dword_ptr[ApicEoi], 0);
-            }
-            else
-            {
-                h.mov(al, 0x20);                        // OCW2: non-specific EOI
-                h.@out(0x20, al);
-            }
-        }));
+        m.Memory.Write(Handlers, Handler(h => Eoi(h, route)));
         return (m, serial.ToString);
     }
 
@@ -187,5 +194,84 @@ public class UartInterruptTests
         Assert.Equal(0xFB, m.Memory.Read8(0x6000));    // only the cascade unmasked
         Assert.Equal(0xFF, m.Memory.Read8(0x6001));
         Assert.Equal((0x08, 0x70), m.Pic.VectorBases);
+    }
+
+    /// <summary>
+    /// The receive interrupt: host input waits in COM1 before the guest enables IER.RDA; the
+    /// handler drains the receiver while LSR.DR is set (the line stays high while data remains,
+    /// so an edge-triggered input would not see another edge), counts into memory and EOIs.
+    /// </summary>
+    [Theory]
+    [InlineData(Route.IoApic)]
+    [InlineData(Route.PicVirtualWire)]
+    public void ReceiveInterruptDeliversHostInput(Route route)
+    {
+        const string input = "typed on the host";
+        const uint received = 0x6200;
+        const uint count = 0x6010;
+        int vector = route == Route.IoApic ? 0x54 : 0x24;
+        Machine Boot()
+        {
+            var m = new Machine(new MachineConfig { MemoryBytes = 16u << 20, MaxInstructions = 1_000_000 });
+            m.Load("uart-rx-guest", FlatGuest.Build(a =>
+            {
+                EnterFlat(a, 0x80000);
+                SetGate(a, vector, Handlers);
+                RouteIrq4(a, route, vector);
+                Out(a, 0x3FB, 0x03);
+                Out(a, 0x3FC, 0x08);
+                a.sti();
+                Out(a, 0x3F9, 0x01);                   // IER: received data available
+                a.mov(ecx, input.Length);
+                WaitForEcx(a, count);
+                a.xor(eax, eax);
+                a.@out(0xF4, al);
+                a.hlt();
+            }));
+            m.Memory.Write(Handlers, FlatGuest.Assemble32(Handlers, h =>
+            {
+                var drain = h.CreateLabel();
+                var done = h.CreateLabel();
+                h.push(eax);
+                h.push(edx);
+                h.push(ebx);
+                h.mov(dx, Com1 + 2);
+                h.@in(al, dx);                          // IIR
+                h.Label(ref drain);
+                h.mov(dx, Com1 + 5);
+                h.@in(al, dx);                          // LSR
+                h.test(al, 0x01);                       // DR
+                h.jz(done);
+                h.mov(dx, Com1);
+                h.@in(al, dx);                          // RBR
+                h.mov(ebx, __dword_ptr[count]);
+                h.mov(__byte_ptr[ebx + received], al);
+                h.inc(__dword_ptr[count]);
+                h.jmp(drain);
+                h.Label(ref done);
+                h.inc(__dword_ptr[OtherIir]);           // interrupts taken
+                Eoi(h, route);
+                h.pop(ebx);
+                h.pop(edx);
+                h.pop(eax);
+                h.iretd();
+            }));
+            m.Com1.EnqueueInput(Encoding.ASCII.GetBytes(input));
+            return m;
+        }
+
+        var (m, r) = Determinism.RunTwice(Boot);
+        using (m)
+        {
+            Assert.True(r.Reason == StopReason.GuestExit, $"{r.Reason}: {r.Message}");
+            byte[] got = new byte[input.Length];
+            m.Memory.Read(received, got);
+            Assert.Equal(input, Encoding.ASCII.GetString(got));
+            long taken = m.Cpus[0].ExternalInterruptCounts[vector];
+            Assert.InRange(taken, 1, input.Length);
+            Assert.Equal(taken, m.Memory.Read32(OtherIir));
+            Assert.Equal(taken, m.Cpus[0].ExternalInterrupts);
+            Assert.False(m.Com1.InterruptAsserted);
+        }
     }
 }
