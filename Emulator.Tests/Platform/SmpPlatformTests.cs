@@ -12,6 +12,9 @@ public class SmpPlatformTests
     private const uint Counter = 0x6000; // below the Multiboot information at 0x9000
     private const uint Trampoline = 0x8000;
 
+    /// <summary>Enough for these guests; a small RAM keeps the state hash of each run cheap.</summary>
+    private const uint SmallRam = 16u << 20;
+
     /// <summary>The AP start-up code: count in, then halt with interrupts off.</summary>
     private static byte[] ApTrampoline() => FlatGuest.Assemble16(Trampoline, a =>
     {
@@ -50,7 +53,7 @@ public class SmpPlatformTests
     [InlineData(8)]
     public void BroadcastInitSipiSipiStartsEveryAp(int cpus)
     {
-        var (m, r) = Determinism.RunTwice(() => WithTrampoline(FlatGuest.Boot(new MachineConfig { Cpus = cpus, MaxInstructions = 5_000_000 }, a =>
+        var (m, r) = Determinism.RunTwice(() => WithTrampoline(FlatGuest.Boot(new MachineConfig { Cpus = cpus, MemoryBytes = SmallRam, MaxInstructions = 5_000_000 }, a =>
         {
             a.mov(__dword_ptr[IcrLow], 0x000C4500); // INIT, level assert, all excluding self
             a.mov(__dword_ptr[IcrLow], 0x000C4608); // STARTUP vector 8 (0x8000)
@@ -71,7 +74,7 @@ public class SmpPlatformTests
     [Fact]
     public void OneByOneStartupReachesOnlyTheNamedCpu()
     {
-        var (m, r) = Determinism.RunTwice(() => WithTrampoline(FlatGuest.Boot(new MachineConfig { Cpus = 4, MaxInstructions = 5_000_000 }, a =>
+        var (m, r) = Determinism.RunTwice(() => WithTrampoline(FlatGuest.Boot(new MachineConfig { Cpus = 4, MemoryBytes = SmallRam, MaxInstructions = 5_000_000 }, a =>
         {
             // Start CPU 2 only (physical destination 2 in ICR high).
             a.mov(__dword_ptr[IcrHigh], 2u << 24);
@@ -105,7 +108,7 @@ public class SmpPlatformTests
             h.mov(__dword_ptr[Apic + 0xB0], 0);          // EOI
             h.iretd();
         });
-        var (m, r) = Determinism.RunTwice(() => FlatGuest.Boot(new MachineConfig { Cpus = 1, MaxCycles = cycles }, a =>
+        var (m, r) = Determinism.RunTwice(() => FlatGuest.Boot(new MachineConfig { Cpus = 1, MemoryBytes = SmallRam, MaxCycles = cycles }, a =>
         {
             var idle = a.CreateLabel();
             a.db(0xEB, (byte)handler.Length);            // jmp short over the handler
