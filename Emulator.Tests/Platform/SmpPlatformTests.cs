@@ -3,7 +3,7 @@ using static Iced.Intel.AssemblerRegisters;
 
 namespace Emulator.Tests.Platform;
 
-/// <summary>SMP bring-up, IPIs and the local APIC timer, driven by small Iced-assembled guests.</summary>
+/// <summary>SMP bring-up, IPIs and the local APIC timer, driven by small Iced-assembled guests (each run twice: the second must end identically).</summary>
 public class SmpPlatformTests
 {
     private const uint Apic = 0xFEE00000;
@@ -11,6 +11,9 @@ public class SmpPlatformTests
     private const uint IcrHigh = Apic + 0x310;
     private const uint Counter = 0x6000; // below the Multiboot information at 0x9000
     private const uint Trampoline = 0x8000;
+
+    /// <summary>Enough for these guests; a small RAM keeps the state hash of each run cheap.</summary>
+    private const uint SmallRam = 16u << 20;
 
     /// <summary>The AP start-up code: count in, then halt with interrupts off.</summary>
     private static byte[] ApTrampoline() => FlatGuest.Assemble16(Trampoline, a =>
@@ -21,6 +24,12 @@ public class SmpPlatformTests
         a.cli();
         a.hlt();
     });
+
+    private static Machine WithTrampoline(Machine m)
+    {
+        m.Memory.Write(Trampoline, ApTrampoline());
+        return m;
+    }
 
     private static void WaitForCount(Iced.Intel.Assembler a, uint expected)
     {
@@ -44,16 +53,15 @@ public class SmpPlatformTests
     [InlineData(8)]
     public void BroadcastInitSipiSipiStartsEveryAp(int cpus)
     {
-        using var m = FlatGuest.Boot(new MachineConfig { Cpus = cpus, MaxInstructions = 5_000_000 }, a =>
+        var (m, r) = Determinism.RunTwice(() => WithTrampoline(FlatGuest.Boot(new MachineConfig { Cpus = cpus, MemoryBytes = SmallRam, MaxInstructions = 5_000_000 }, a =>
         {
             a.mov(__dword_ptr[IcrLow], 0x000C4500); // INIT, level assert, all excluding self
             a.mov(__dword_ptr[IcrLow], 0x000C4608); // STARTUP vector 8 (0x8000)
             a.mov(__dword_ptr[IcrLow], 0x000C4608); // the second STARTUP is ignored by running APs
             WaitForCount(a, (uint)(cpus - 1));
             ExitWithCounter(a);
-        });
-        m.Memory.Write(Trampoline, ApTrampoline());
-        var r = m.Run();
+        })));
+        using var disposeMachine = m;
         Assert.True(r.Reason == StopReason.GuestExit, $"{r.Message}; " + string.Join("; ", m.Cpus.Select(c => $"cpu{c.Id} {c.State} eip={c.Eip:x} n={c.Instructions} cs={c.Seg(1).Base:x}")));
         Assert.Equal(((cpus - 1) << 1) | 1, r.GuestExitStatus);
         for (int i = 1; i < cpus; i++)
@@ -66,7 +74,7 @@ public class SmpPlatformTests
     [Fact]
     public void OneByOneStartupReachesOnlyTheNamedCpu()
     {
-        using var m = FlatGuest.Boot(new MachineConfig { Cpus = 4, MaxInstructions = 5_000_000 }, a =>
+        var (m, r) = Determinism.RunTwice(() => WithTrampoline(FlatGuest.Boot(new MachineConfig { Cpus = 4, MemoryBytes = SmallRam, MaxInstructions = 5_000_000 }, a =>
         {
             // Start CPU 2 only (physical destination 2 in ICR high).
             a.mov(__dword_ptr[IcrHigh], 2u << 24);
@@ -75,9 +83,8 @@ public class SmpPlatformTests
             a.mov(__dword_ptr[IcrLow], 0x00004608); // STARTUP vector 8
             WaitForCount(a, 1);
             ExitWithCounter(a);
-        });
-        m.Memory.Write(Trampoline, ApTrampoline());
-        var r = m.Run();
+        })));
+        using var disposeMachine = m;
         Assert.Equal(3, r.GuestExitStatus);
         Assert.Equal(Emulator.Cpu.RunState.WaitForSipi, m.Cpus[1].State);
         Assert.Equal(Emulator.Cpu.RunState.Halted, m.Cpus[2].State);
@@ -101,7 +108,7 @@ public class SmpPlatformTests
             h.mov(__dword_ptr[Apic + 0xB0], 0);          // EOI
             h.iretd();
         });
-        using var m = FlatGuest.Boot(new MachineConfig { Cpus = 1, MaxCycles = cycles }, a =>
+        var (m, r) = Determinism.RunTwice(() => FlatGuest.Boot(new MachineConfig { Cpus = 1, MemoryBytes = SmallRam, MaxCycles = cycles }, a =>
         {
             var idle = a.CreateLabel();
             a.db(0xEB, (byte)handler.Length);            // jmp short over the handler
@@ -135,8 +142,8 @@ public class SmpPlatformTests
             a.Label(ref idle);
             a.hlt();
             a.jmp(idle);
-        });
-        var r = m.Run();
+        }));
+        using var disposeMachine = m;
         Assert.True(r.Reason == StopReason.CycleLimit, r.Message + " eip=" + m.Cpus[0].Eip.ToString("x") + " idtr=" + m.Cpus[0].Idtr + " gdtr=" + m.Cpus[0].Gdtr);
         uint fired = m.Memory.Read32(Counter);
 

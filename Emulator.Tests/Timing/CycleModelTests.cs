@@ -1,4 +1,5 @@
 using Emulator.Platform;
+using Emulator.Tests.Platform;
 using Emulator.Timing;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
@@ -152,18 +153,18 @@ public class CycleModelTests
     public void CycleModeIsDeterministicAndFunctionalModeIsOneCyclePerInstruction()
     {
         Action<Assembler> shared = Loop(400, a => a.@lock.inc(__dword_ptr[SmpTimingGuest.SharedLine]));
-        ulong first, second;
+        RunFingerprint first, second;
         using (var m = SmpTimingGuest.Run(Cycle(4), shared))
         {
-            first = m.StateHash();
+            first = RunFingerprint.Of(m);
         }
 
         using (var m = SmpTimingGuest.Run(Cycle(4), shared))
         {
-            second = m.StateHash();
+            second = RunFingerprint.Of(m);
         }
 
-        Assert.Equal(first, second);
+        Determinism.AssertSame(first, second);
 
         using var f = SmpTimingGuest.Run(Cycle(1) with { Timing = TimingMode.Functional }, shared);
         Assert.Null(f.Caches);
@@ -188,9 +189,14 @@ public class CycleModelTests
             MaxInstructions = 5_000_000,
             CommandLine = "work=walk paging=on passes=1 size=64K",
         };
-        using var m = new Machine(config, b => output.Append((char)b));
-        m.Load("bench", Emulator.Cli.GuestImages.TryGet("bench")!);
-        var r = m.Run();
+        var (m, r) = Determinism.RunTwice(() =>
+        {
+            output.Clear();
+            var machine = new Machine(config, b => output.Append((char)b));
+            machine.Load("bench", Emulator.Cli.GuestImages.TryGet("bench")!);
+            return (machine, output.ToString);
+        });
+        using var disposeMachine = m;
         Assert.True(r.Reason == StopReason.GuestExit, $"{r.Reason}: {r.Message}");
         Assert.Contains("work=walk-paging cpus=1", output.ToString());
         Assert.Contains("check=ok", output.ToString());

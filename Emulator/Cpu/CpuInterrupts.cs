@@ -19,6 +19,9 @@ public sealed partial class Cpu
     /// <summary>External interrupts (including NMIs) delivered to this CPU.</summary>
     public long ExternalInterrupts;
 
+    /// <summary>External interrupts delivered to this CPU, by vector (NMIs under vector 2; statistics).</summary>
+    public readonly long[] ExternalInterruptCounts = new long[256];
+
     /// <summary>Set when the CPU triple-faulted (or otherwise shut down).</summary>
     public ShutdownInfo? Shutdown;
 
@@ -131,6 +134,7 @@ public sealed partial class Cpu
         }
 
         ExternalInterrupts++;
+        ExternalInterruptCounts[vector & 0xFF]++;
         if (_cache is not null)
         {
             ChargePenalty(CoreTimingTable.InterruptDeliveryPenalty);

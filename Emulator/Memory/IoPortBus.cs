@@ -17,6 +17,7 @@ public sealed class IoPortBus
 {
     private readonly IPortDevice?[] _devices = new IPortDevice?[65536];
     private readonly Dictionary<ushort, long> _unclaimed = [];
+    private readonly Dictionary<ushort, long> _unclaimedWrites = [];
 
     public void Register(ushort first, int count, IPortDevice device)
     {
@@ -34,6 +35,9 @@ public sealed class IoPortBus
 
     /// <summary>Accesses to ports no device claims, by port (the emulator's "not modelled" report).</summary>
     public IReadOnlyDictionary<ushort, long> UnclaimedAccesses => _unclaimed;
+
+    /// <summary>The writes among <see cref="UnclaimedAccesses"/> (the rest are reads), by port.</summary>
+    public IReadOnlyDictionary<ushort, long> UnclaimedWrites => _unclaimedWrites;
 
     public uint In(ushort port, int size)
     {
@@ -53,6 +57,7 @@ public sealed class IoPortBus
         if (device is null)
         {
             Count(port);
+            _unclaimedWrites[port] = _unclaimedWrites.GetValueOrDefault(port) + 1;
             return;
         }
 

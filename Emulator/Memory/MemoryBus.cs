@@ -20,6 +20,7 @@ public sealed unsafe class MemoryBus
 {
     private readonly List<(uint Start, uint End, IMmioDevice Device)> _regions = [];
     private readonly Dictionary<uint, long> _unclaimed = [];
+    private readonly Dictionary<uint, long> _unclaimedWrites = [];
 
     public MemoryBus(PhysicalMemory ram)
     {
@@ -37,6 +38,9 @@ public sealed unsafe class MemoryBus
 
     /// <summary>Unclaimed physical pages accessed, by page base (the "not modelled" report).</summary>
     public IReadOnlyDictionary<uint, long> UnclaimedAccesses => _unclaimed;
+
+    /// <summary>The writes among <see cref="UnclaimedAccesses"/> (the rest are reads), by page base.</summary>
+    public IReadOnlyDictionary<uint, long> UnclaimedWrites => _unclaimedWrites;
 
     public void Map(uint start, uint length, IMmioDevice device)
     {
@@ -117,6 +121,7 @@ public sealed unsafe class MemoryBus
         }
 
         Count(phys);
+        _unclaimedWrites[phys & ~0xFFFu] = _unclaimedWrites.GetValueOrDefault(phys & ~0xFFFu) + 1;
         return false;
     }
 

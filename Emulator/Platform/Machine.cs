@@ -113,6 +113,14 @@ public sealed class Machine : IDisposable, IMachineControl
         IoApic.MapInto(Bus);
         Pic = new Pic8259Pair(Apics.LocalApics[0].Lint0);
         Pic.RegisterOn(Io);
+
+        // As the firmware leaves it (SeaBIOS's pic_reset): vectors 0x08-0x0F and 0x70-0x77,
+        // every IRQ masked except the cascade. There is no BIOS code here to serve the IRQs
+        // SeaBIOS then unmasks for itself (timer, keyboard), so they stay masked: an ISA IRQ a
+        // kernel routes through the IOAPIC is not also taken through the virtual wire, and a
+        // kernel that enables interrupts before programming the 8259 cannot take an IRQ on an
+        // exception vector (docs/interrupts.md).
+        Pic.InitializeLikeBios(0x08, 0x70);
         Apics.ExtIntController = Pic;
         Apics.ApplyFirmwareDefaults();
         foreach (var c in Cpus)

@@ -19,6 +19,15 @@ public sealed record CpuStatistics(
 {
     /// <summary>Instructions per cycle.</summary>
     public double Ipc => Cycles == 0 ? 0 : (double)Instructions / Cycles;
+
+    /// <summary>The external interrupts delivered to this CPU, by vector (NMIs as vector 2), vectors in order.</summary>
+    public IReadOnlyList<(int Vector, long Count)> InterruptsByVector { get; init; } = [];
+}
+
+/// <summary>Reads and writes of a device address (an I/O port or a physical page) nothing models.</summary>
+public readonly record struct UnmodelledAccess(uint Address, long Reads, long Writes)
+{
+    public long Total => Reads + Writes;
 }
 
 /// <summary>How the CPUs that wrote a contended line used it.</summary>
@@ -77,9 +86,14 @@ public sealed class RunStatistics
 
     public IReadOnlyList<(string Mnemonic, long Count)> Unimplemented { get; init; } = [];
 
-    public IReadOnlyList<(ushort Port, long Count)> UnclaimedPorts { get; init; } = [];
+    /// <summary>Accesses to I/O ports no device claims (reads return all ones, writes are dropped), by port.</summary>
+    public IReadOnlyList<UnmodelledAccess> UnclaimedPorts { get; init; } = [];
 
-    public IReadOnlyList<(uint Address, long Count)> UnclaimedMemory { get; init; } = [];
+    /// <summary>Accesses to physical addresses neither RAM nor a device backs, by page base.</summary>
+    public IReadOnlyList<UnmodelledAccess> UnclaimedMemory { get; init; } = [];
+
+    /// <summary><see cref="Machine.StateHash"/> at the end of the run (two runs of the same image and options agree).</summary>
+    public ulong StateHash { get; init; }
 
     public long BlocksDecoded { get; init; }
 
@@ -98,7 +112,11 @@ public sealed class RunStatistics
             c.PageWalks,
             c.ExceptionCounts.Sum(),
             c.ExternalInterrupts,
-            c.Timing)).ToList();
+            c.Timing)
+        {
+            InterruptsByVector = Enumerable.Range(0, 256).Where(v => c.ExternalInterruptCounts[v] != 0)
+                .Select(v => (v, c.ExternalInterruptCounts[v])).ToList(),
+        }).ToList();
 
         SymbolTable symbols = m.Image?.Symbols ?? SymbolTable.Empty;
         var resolver = new PerCpuResolver(symbols, m.Memory);
@@ -154,12 +172,17 @@ public sealed class RunStatistics
             Symbols = bySymbol.OrderByDescending(kv => kv.Value.Cycles).ThenBy(kv => kv.Key, StringComparer.Ordinal)
                 .Take(topLines).Select(kv => new ContendedSymbol(kv.Key, kv.Value.Cycles, kv.Value.Events, kv.Value.Lines)).ToList(),
             Unimplemented = unimplemented,
-            UnclaimedPorts = m.Io.UnclaimedAccesses.OrderBy(kv => kv.Key).Select(kv => (kv.Key, kv.Value)).ToList(),
-            UnclaimedMemory = m.Bus.UnclaimedAccesses.OrderBy(kv => kv.Key).Select(kv => (kv.Key, kv.Value)).ToList(),
+            UnclaimedPorts = m.Io.UnclaimedAccesses.OrderBy(kv => kv.Key)
+                .Select(kv => Split(kv.Key, kv.Value, m.Io.UnclaimedWrites.GetValueOrDefault(kv.Key))).ToList(),
+            UnclaimedMemory = m.Bus.UnclaimedAccesses.OrderBy(kv => kv.Key)
+                .Select(kv => Split(kv.Key, kv.Value, m.Bus.UnclaimedWrites.GetValueOrDefault(kv.Key))).ToList(),
+            StateHash = m.StateHash(),
             BlocksDecoded = m.Code.BlocksDecoded,
             BlocksInvalidated = m.Code.BlocksInvalidated,
         };
     }
+
+    private static UnmodelledAccess Split(uint address, long total, long writes) => new(address, total - writes, writes);
 
     /// <summary>
     /// True sharing when two writers wrote a common byte, false sharing when several CPUs wrote

@@ -15,7 +15,7 @@ public static class StatisticsReport
     {
         var sb = new StringBuilder();
         string timing = s.Timing == TimingMode.Cycle ? "cycle" : "functional";
-        sb.AppendLine(Inv, $"statistics: {s.Image}, {s.Cpus.Count} CPU(s), --timing {timing}, quantum {s.Quantum} cycles; stopped: {s.Result.Message}");
+        sb.AppendLine(Inv, $"statistics: {s.Image}, {s.Cpus.Count} CPU(s), --timing {timing}, quantum {s.Quantum} cycles; stopped: {s.Result.Message}; state hash {s.StateHash:x16}");
         sb.AppendLine("  cpu   instructions         cycles    IPC  exceptions  interrupts  page walks  state");
         foreach (var c in s.Cpus)
         {
@@ -23,6 +23,7 @@ public static class StatisticsReport
         }
 
         sb.AppendLine(Inv, $"  all  {s.TotalInstructions,13:N0}  {s.Result.Cycles,13:N0}  (cycles: the furthest CPU clock)");
+        AppendInterrupts(sb, s);
         if (s.Timing == TimingMode.Cycle)
         {
             AppendBreakdown(sb, s);
@@ -37,6 +38,25 @@ public static class StatisticsReport
         AppendUnmodelled(sb, s);
         return sb.ToString();
     }
+
+    private static void AppendInterrupts(StringBuilder sb, RunStatistics s)
+    {
+        if (s.Cpus.All(c => c.InterruptsByVector.Count == 0))
+        {
+            sb.AppendLine("external interrupts by vector: none");
+            return;
+        }
+
+        sb.AppendLine("external interrupts by vector (NMI = 0x02):");
+        foreach (var c in s.Cpus)
+        {
+            string vectors = c.InterruptsByVector.Count == 0 ? "none" : string.Join(", ", c.InterruptsByVector.Select(v => $"0x{v.Vector:x2} x{v.Count.ToString("N0", Inv)}"));
+            sb.AppendLine(Inv, $"  {c.Id,3}  {vectors}");
+        }
+    }
+
+    private static string Access(UnmodelledAccess a) =>
+        $"{a.Reads.ToString("N0", Inv)} read{(a.Reads == 1 ? "" : "s")}, {a.Writes.ToString("N0", Inv)} write{(a.Writes == 1 ? "" : "s")}";
 
     private static string Pct(long part, long whole) => whole == 0 ? "    -" : ((double)part * 100 / whole).ToString("F1", Inv).PadLeft(5) + "%";
 
@@ -122,12 +142,20 @@ public static class StatisticsReport
 
         if (s.UnclaimedPorts.Count > 0)
         {
-            sb.AppendLine("unclaimed I/O ports (reads return all ones, writes are dropped): " + string.Join(", ", s.UnclaimedPorts.Select(p => $"0x{p.Port:x4} x{p.Count}")));
+            sb.AppendLine("unclaimed I/O ports (reads return all ones, writes are dropped):");
+            foreach (var p in s.UnclaimedPorts)
+            {
+                sb.AppendLine(Inv, $"  port 0x{p.Address:x4}: {Access(p)}");
+            }
         }
 
         if (s.UnclaimedMemory.Count > 0)
         {
-            sb.AppendLine("unclaimed physical addresses (reads return all ones, writes are dropped): " + string.Join(", ", s.UnclaimedMemory.Select(p => $"0x{p.Address:x8} x{p.Count}")));
+            sb.AppendLine("unbacked physical addresses (neither RAM nor a device; reads return all ones, writes are dropped):");
+            foreach (var p in s.UnclaimedMemory)
+            {
+                sb.AppendLine(Inv, $"  page 0x{p.Address:x8}: {Access(p)}");
+            }
         }
     }
 
@@ -173,6 +201,7 @@ public static class StatisticsReport
         j.WriteNumber("cycles", s.Result.Cycles);
         j.WriteNumber("blocks_decoded", s.BlocksDecoded);
         j.WriteNumber("blocks_invalidated", s.BlocksInvalidated);
+        j.WriteString("state_hash", $"{s.StateHash:x16}");
         if (s.Cache is { } cache)
         {
             j.WritePropertyName("cache_config");
@@ -191,6 +220,13 @@ public static class StatisticsReport
             j.WriteNumber("ipc", Math.Round(c.Ipc, 4));
             j.WriteNumber("exceptions", c.Exceptions);
             j.WriteNumber("external_interrupts", c.ExternalInterrupts);
+            j.WriteStartObject("interrupts_by_vector");
+            foreach (var (vector, count) in c.InterruptsByVector)
+            {
+                j.WriteNumber($"0x{vector:x2}", count);
+            }
+
+            j.WriteEndObject();
             j.WriteNumber("page_walks", c.PageWalks);
             if (c.Timing is { } t)
             {
@@ -291,20 +327,28 @@ public static class StatisticsReport
 
         j.WriteEndObject();
         j.WriteStartObject("io_ports");
-        foreach (var (port, count) in s.UnclaimedPorts)
+        foreach (var p in s.UnclaimedPorts)
         {
-            j.WriteNumber($"0x{port:x4}", count);
+            WriteAccess(j, $"0x{p.Address:x4}", p);
         }
 
         j.WriteEndObject();
         j.WriteStartObject("physical_addresses");
-        foreach (var (address, count) in s.UnclaimedMemory)
+        foreach (var p in s.UnclaimedMemory)
         {
-            j.WriteNumber($"0x{address:x8}", count);
+            WriteAccess(j, $"0x{p.Address:x8}", p);
         }
 
         j.WriteEndObject();
         j.WriteEndObject();
+        j.WriteEndObject();
+    }
+
+    private static void WriteAccess(Utf8JsonWriter j, string name, UnmodelledAccess a)
+    {
+        j.WriteStartObject(name);
+        j.WriteNumber("reads", a.Reads);
+        j.WriteNumber("writes", a.Writes);
         j.WriteEndObject();
     }
 }
