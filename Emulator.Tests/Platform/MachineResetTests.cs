@@ -106,6 +106,8 @@ public class MachineResetTests
         Assert.Equal(0x400u, m.Memory.Read32(SavedDr7));
         Assert.Equal(RunState.WaitForSipi, m.Cpus[1].State);
         Assert.Null(m.Cpus[0].Shutdown);
+        Assert.Equal((0x08, 0x70), m.Pic.VectorBases); // the firmware programs the 8259s again
+        Assert.Equal(0xFFFB, m.Pic.Imr);
     }
 
     [Fact]

@@ -536,6 +536,10 @@ public sealed class Machine : IDisposable, IMachineControl
         Apics.Reset();
         IoApic.Reset();
         Pic.Reset();
+
+        // The firmware programs the 8259 pair again before it boots (or jumps through the
+        // warm-reset vector), as at power-up.
+        Pic.InitializeLikeBios(0x08, 0x70);
         Pit.Reset();
         Com1.Reset();
         _portA.Reset();
