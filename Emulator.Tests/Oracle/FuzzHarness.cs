@@ -1,5 +1,6 @@
 using Emulator.Cpu;
 using Emulator.Cpu.Segmentation;
+using Emulator.Memory;
 using Emulator.Platform;
 using Emulator.Tests.Cpu;
 using Iced.Intel;
@@ -50,19 +51,30 @@ public static class FuzzHarness
     private const uint Program = 0x10000;
     private const uint UserStackTop = 0x70000;
     private const uint KernelStackTop = 0x80000;
-    private const uint PageDirectory = 0x100000;
-    private const uint PageTable = 0x101000;
+    private const uint PageDirectory = 0x90000;
+    private const uint PageTable = 0x91000;
+
+    /// <summary>Protected-mode CPUs of a shared machine each get their own 1 MiB slot (tables, handlers, stacks, program); slot 0 is the real-mode CPU's.</summary>
+    private const uint SlotSize = 0x100000;
 
     private const uint RealProgram = 0x1000;
     private const uint RealStub = 0x0500;
     private const uint RealCounter = 0x0600;
 
-    /// <summary>Runs the program; returns null when all is well, else what went wrong.</summary>
-    public static string? Run(FuzzEnv env, byte[] program)
+    /// <summary>Runs the program on a bare CPU in functional timing (<see cref="FuzzEnv.Smp2"/>: on its 2-CPU machine).</summary>
+    public static string? Run(FuzzEnv env, byte[] program) => Run(new FuzzCase(TimingMode.Functional, [new FuzzCpu(env, program)]));
+
+    /// <summary>Runs the case; returns null when all is well, else what went wrong.</summary>
+    public static string? Run(FuzzCase fuzz)
     {
         try
         {
-            return env == FuzzEnv.Smp2 ? RunMachine(program) : RunCpu(env, program);
+            if (fuzz.Cpus.Length == 1 && fuzz.Cpus[0].Env == FuzzEnv.Smp2)
+            {
+                return RunMachine(fuzz.Cpus[0].Program, fuzz.Timing);
+            }
+
+            return fuzz.Timing == TimingMode.Functional && fuzz.Cpus.Length == 1 ? RunCpu(fuzz.Cpus[0].Env, fuzz.Cpus[0].Program) : RunShared(fuzz);
         }
         catch (Exception ex)
         {
@@ -79,11 +91,11 @@ public static class FuzzHarness
         using var h = new CpuHarness(4 << 20);
         if (env == FuzzEnv.Real)
         {
-            SetUpReal(h, program);
+            SetUpReal(h.Memory, h.Cpu, program);
         }
         else
         {
-            SetUpProtected(h, program, env is FuzzEnv.Ring3 or FuzzEnv.Ring3Paging, env is FuzzEnv.Ring0Paging or FuzzEnv.Ring3Paging);
+            SetUpProtected(h.Memory, h.Cpu, 0, program, env is FuzzEnv.Ring3 or FuzzEnv.Ring3Paging, env is FuzzEnv.Ring0Paging or FuzzEnv.Ring3Paging);
         }
 
         var cpu = h.Cpu;
@@ -108,9 +120,74 @@ public static class FuzzHarness
         };
     }
 
-    private static void SetUpReal(CpuHarness h, byte[] program)
+    /// <summary>
+    /// One or more CPUs of a <see cref="Machine"/> (so in either timing mode, with the coherent
+    /// caches in cycle timing), each running its own program in its own mode on the same
+    /// memory: they can overwrite each other's code, tables and stacks, as real CPUs can.
+    /// </summary>
+    private static string? RunShared(FuzzCase fuzz)
     {
-        var m = h.Memory;
+        int n = fuzz.Cpus.Length;
+        if (n is < 1 or > 4 || fuzz.Cpus.Count(c => c.Env == FuzzEnv.Real) > 1 || fuzz.Cpus.Any(c => c.Env == FuzzEnv.Smp2))
+        {
+            throw new ArgumentException("a shared machine runs 1 to 4 CPUs, at most one in real mode, none Smp2");
+        }
+
+        using var machine = new Machine(new MachineConfig
+        {
+            Cpus = n,
+            MemoryBytes = 8u << 20,
+            Timing = fuzz.Timing,
+            MaxInstructions = n * (long)Budget,
+            MaxCycles = CycleLimit(fuzz.Timing),
+        });
+        uint slot = 1;
+        for (int i = 0; i < n; i++)
+        {
+            var (env, program) = fuzz.Cpus[i];
+            var cpu = machine.Cpus[i];
+            if (env == FuzzEnv.Real)
+            {
+                SetUpReal(machine.Memory, cpu, program);
+            }
+            else
+            {
+                SetUpProtected(machine.Memory, cpu, slot++ * SlotSize, program, env is FuzzEnv.Ring3 or FuzzEnv.Ring3Paging, env is FuzzEnv.Ring0Paging or FuzzEnv.Ring3Paging);
+            }
+        }
+
+        return CheckMachine(machine, machine.Run());
+    }
+
+    /// <summary>
+    /// The clock limit of a machine run. An exception storm retires nothing, so only the clock
+    /// ends it; in cycle timing an instruction costs many cycles (misses), so the limit is higher.
+    /// </summary>
+    private static long CycleLimit(TimingMode timing) => timing == TimingMode.Cycle ? 100 * Budget : 4 * Budget;
+
+    private static string? CheckMachine(Machine machine, RunResult result)
+    {
+        // Every stop the guest can cause is a clean one (a halt, an exit or reset request, a
+        // triple fault, a limit); only the host's own reasons cannot come out of a fuzz run.
+        if (result.Reason is StopReason.HostRequest or StopReason.Breakpoint)
+        {
+            return $"machine stopped with {result.Reason}: {result.Message}";
+        }
+
+        foreach (var cpu in machine.Cpus)
+        {
+            string? bad = Check(cpu, 0, long.MaxValue);
+            if (bad is not null)
+            {
+                return bad;
+            }
+        }
+
+        return null;
+    }
+
+    private static void SetUpReal(PhysicalMemory m, Emulator.Cpu.Cpu c, byte[] program)
+    {
         m.Write(RealProgram, program);
         var a = new Assembler(16);
         var halt = a.CreateLabel();
@@ -138,27 +215,28 @@ public static class FuzzHarness
         }
 
         m.Write32(RealCounter, 0);
-        var c = h.Cpu;
         c.Reset();
         c.Seg(SegReg.CS) = SegmentCache.RealModeData(0);
         c.Eip = RealProgram;
         c.Esp = 0x7000;
     }
 
-    private static void SetUpProtected(CpuHarness h, byte[] program, bool ring3, bool paging)
+    /// <summary>Protected mode with every table, handler, stack and the program in the slot at <paramref name="o"/>.</summary>
+    private static void SetUpProtected(PhysicalMemory m, Emulator.Cpu.Cpu c, uint o, byte[] program, bool ring3, bool paging)
     {
-        var m = h.Memory;
-        m.Write(Program, program);
-        ulong tss = 0x67 | ((ulong)(Tss & 0xFFFFFF) << 16) | (0x89UL << 40) | ((ulong)(Tss >> 24) << 56);
+        uint gdtAt = o + Gdt, idtAt = o + Idt, tssAt = o + Tss, stub = o + Stub, counter = o + Counter, prologue = o + Prologue, code = o + Program;
+        uint userStack = o + UserStackTop, kernelStack = o + KernelStackTop;
+        m.Write(code, program);
+        ulong tss = 0x67 | ((ulong)(tssAt & 0xFFFFFF) << 16) | (0x89UL << 40) | ((ulong)(tssAt >> 24) << 56);
         ulong[] gdt = [0, 0x00CF9B000000FFFF, 0x00CF93000000FFFF, 0x00CFFB000000FFFF, 0x00CFF3000000FFFF, tss];
         for (int i = 0; i < gdt.Length; i++)
         {
-            m.Write(Gdt + (uint)(i * 8), BitConverter.GetBytes(gdt[i]));
+            m.Write(gdtAt + (uint)(i * 8), BitConverter.GetBytes(gdt[i]));
         }
 
-        m.Write(Tss, new byte[0x68]);
-        m.Write32(Tss + 4, KernelStackTop);
-        m.Write32(Tss + 8, 0x10);
+        m.Write(tssAt, new byte[0x68]);
+        m.Write32(tssAt + 4, kernelStack);
+        m.Write32(tssAt + 8, 0x10);
 
         // The handler: flat segments, a fresh stack, count, resume at another offset (in ring 3
         // through IRET) or halt after MaxResumes.
@@ -170,17 +248,17 @@ public static class FuzzHarness
         a.mov(fs, ax);
         a.mov(gs, ax);
         a.mov(ss, ax);
-        a.mov(esp, KernelStackTop);
-        a.inc(__dword_ptr[(long)Counter]);
-        a.mov(eax, __dword_ptr[(long)Counter]);
+        a.mov(esp, kernelStack);
+        a.inc(__dword_ptr[(long)counter]);
+        a.mov(eax, __dword_ptr[(long)counter]);
         a.cmp(eax, MaxResumes);
         a.jae(halt);
         a.imul(eax, eax, 13);
         a.and(eax, 63);
-        a.add(eax, Program);
+        a.add(eax, code);
         if (ring3)
         {
-            EmitIretToRing3(a);
+            EmitIretToRing3(a, userStack);
         }
         else
         {
@@ -191,59 +269,60 @@ public static class FuzzHarness
         a.cli();
         a.hlt();
         a.jmp(halt);
-        m.Write(Stub, Assemble(a, Stub));
+        m.Write(stub, Assemble(a, stub));
         for (uint v = 0; v < 256; v++)
         {
             // 32-bit interrupt gates, DPL 3 so that INT n from ring 3 reaches them too.
-            ulong gate = (Stub & 0xFFFF) | (0x08UL << 16) | (0xEEUL << 40) | ((ulong)(Stub >> 16) << 48);
-            m.Write(Idt + (v * 8), BitConverter.GetBytes(gate));
+            ulong gate = (stub & 0xFFFF) | (0x08UL << 16) | (0xEEUL << 40) | ((ulong)(stub >> 16) << 48);
+            m.Write(idtAt + (v * 8), BitConverter.GetBytes(gate));
         }
 
-        m.Write32(Counter, 0);
+        m.Write32(counter, 0);
 
         var p = new Assembler(32);
         p.mov(ax, 0x28);
         p.ltr(ax);
         if (ring3)
         {
-            p.mov(eax, Program);
-            EmitIretToRing3(p);
+            p.mov(eax, code);
+            EmitIretToRing3(p, userStack);
         }
         else
         {
-            p.jmp(Program);
+            p.jmp(code);
         }
 
-        m.Write(Prologue, Assemble(p, Prologue));
+        m.Write(prologue, Assemble(p, prologue));
 
-        var c = h.Cpu;
-        c.SetMultibootEntryState(Prologue, 0, 0);
-        c.Esp = KernelStackTop;
-        c.Gdtr = new DescriptorTableRegister(Gdt, (ushort)((gdt.Length * 8) - 1));
-        c.Idtr = new DescriptorTableRegister(Idt, (256 * 8) - 1);
+        c.SetMultibootEntryState(prologue, 0, 0);
+        c.Esp = kernelStack;
+        c.Gdtr = new DescriptorTableRegister(gdtAt, (ushort)((gdt.Length * 8) - 1));
+        c.Idtr = new DescriptorTableRegister(idtAt, (256 * 8) - 1);
         if (paging)
         {
-            m.Write32(PageDirectory, PageTable | 7);
+            // The first 4 MiB identity-mapped (every slot of a shared machine).
+            uint directory = o + PageDirectory, pageTable = o + PageTable;
+            m.Write32(directory, pageTable | 7);
             var table = new byte[4096];
             for (uint i = 0; i < 1024; i++)
             {
                 uint page = i << 12;
-                bool user = !ring3 || page == Program || page == UserStackTop - 0x1000;
+                bool user = !ring3 || page == code || page == userStack - 0x1000;
                 BitConverter.GetBytes(page | (user ? 7u : 3u)).CopyTo(table, (int)(i * 4));
             }
 
-            m.Write(PageTable, table);
-            c.Cr3 = PageDirectory;
+            m.Write(pageTable, table);
+            c.Cr3 = directory;
             c.Cr0 |= Cr0Bits.PG;
             c.FlushTlb(true);
         }
     }
 
     /// <summary>IRET to ring 3 at EAX with the user stack and user data segments (clobbers EBX).</summary>
-    private static void EmitIretToRing3(Assembler a)
+    private static void EmitIretToRing3(Assembler a, uint userStack)
     {
         a.push(0x23);
-        a.push(UserStackTop);
+        a.push(userStack);
         a.push(0x2);
         a.push(0x1B);
         a.push(eax);
@@ -260,7 +339,7 @@ public static class FuzzHarness
     /// 0x8000, starts the AP there with INIT and STARTUP (so the AP runs it in real mode), then
     /// runs it itself in protected mode. No IDT: a fault ends the machine with a triple fault.
     /// </summary>
-    private static string? RunMachine(byte[] program)
+    private static string? RunMachine(byte[] program, TimingMode timing)
     {
         const uint load = 0x100000, entry = load + 0x20, bspCode = load + 0x100, apCopy = load + 0x200;
         var img = new byte[0x200 + program.Length];
@@ -288,24 +367,9 @@ public static class FuzzHarness
         program.CopyTo(img, 0x100);
         program.CopyTo(img, 0x200);
 
-        using var machine = new Machine(new MachineConfig { Cpus = 2, MemoryBytes = 8u << 20, MaxInstructions = 2 * Budget, MaxCycles = 4 * Budget, Quantum = 97 });
+        using var machine = new Machine(new MachineConfig { Cpus = 2, MemoryBytes = 8u << 20, Timing = timing, MaxInstructions = 2 * Budget, MaxCycles = CycleLimit(timing), QuantumOverride = timing == TimingMode.Functional ? 97 : null });
         machine.Load("fuzz", img);
-        var result = machine.Run();
-        if (result.Reason is not (StopReason.Halted or StopReason.InstructionLimit or StopReason.TripleFault or StopReason.GuestExit or StopReason.CycleLimit))
-        {
-            return $"machine stopped with {result.Reason}: {result.Message}";
-        }
-
-        foreach (var cpu in machine.Cpus)
-        {
-            string? bad = Check(cpu, 0, long.MaxValue);
-            if (bad is not null)
-            {
-                return bad;
-            }
-        }
-
-        return null;
+        return CheckMachine(machine, machine.Run());
     }
 
     private static byte[] Assemble(Assembler a, uint at)

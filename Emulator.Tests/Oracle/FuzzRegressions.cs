@@ -1,15 +1,85 @@
 using Emulator.Cpu;
+using Emulator.Platform;
 using Emulator.Tests.Cpu;
+using Emulator.Tests.Integration;
 
 namespace Emulator.Tests.Oracle;
 
 /// <summary>
 /// Programs the fuzzer once found failing (and hand-picked hard cases), kept as regression
-/// tests: each must run in its environment without a .NET exception, end, and leave the CPU
-/// consistent. New failures from tools/run-fuzz.sh are pasted here as InlineData lines.
+/// tests: each must run in its environment without a .NET exception, end, and leave every CPU
+/// consistent. New failures saved by tools/run-fuzz.sh (FUZZ_SAVE_DIR/fuzz-failures.txt) are
+/// added as lines to fuzz-corpus.txt beside this file, which <see cref="CorpusCaseEndsCleanly"/>
+/// replays; FUZZ_REPLAY=FILE replays another file of the same format too (run-fuzz.sh uses it
+/// to show that what it saved reproduces).
 /// </summary>
 public class FuzzRegressions
 {
+    public static string CorpusFile => RepoPaths.File("Emulator.Tests", "Oracle", "fuzz-corpus.txt");
+
+    /// <summary>Every case of the corpus (and of FUZZ_REPLAY when set), as file, line and case.</summary>
+    public static TheoryData<string, int, string> Corpus()
+    {
+        var data = new TheoryData<string, int, string>();
+        string? replay = Environment.GetEnvironmentVariable("FUZZ_REPLAY");
+        foreach (string file in string.IsNullOrEmpty(replay) ? [CorpusFile] : new[] { CorpusFile, replay })
+        {
+            foreach (var (fuzz, line) in FuzzCase.ReadFile(file))
+            {
+                data.Add(Path.GetFileName(file), line, fuzz.Format());
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Corpus))]
+    public void CorpusCaseEndsCleanly(string file, int line, string fuzzCase)
+    {
+        string? problem = FuzzTests.RunWithWatchdog(FuzzCase.Parse(fuzzCase)!);
+        Assert.True(problem is null, $"{file}:{line}: {problem}");
+    }
+
+    /// <summary>A failing case appended to a save file reads back as the same case, and replays.</summary>
+    [Fact]
+    public void SavedCaseReadsBackAndReplays()
+    {
+        string dir = Directory.CreateTempSubdirectory("emu-fuzz-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "fuzz-failures.txt");
+            var fuzz = new FuzzCase(TimingMode.Cycle, [new FuzzCpu(FuzzEnv.Ring3Paging, [0x0F, 0x0B]), new FuzzCpu(FuzzEnv.Real, [0xCD, 0x03, 0xF4]), new FuzzCpu(FuzzEnv.Ring0, [0x90, 0xEB, 0xFE])]);
+            var other = new FuzzCase(TimingMode.Functional, [new FuzzCpu(FuzzEnv.Smp2, [0xFA, 0xF4])]);
+            fuzz.AppendTo(file, "CPU 1: exception 13 left # pending\n   at Some.Frame()");
+            other.AppendTo(file, "machine stopped with HostRequest");
+            var read = FuzzCase.ReadFile(file).ToList();
+            Assert.Equal(2, read.Count);
+            Assert.Equal(fuzz.Format(), read[0].Case.Format());
+            Assert.Equal(other.Format(), read[1].Case.Format());
+            Assert.Equal(4, read[1].Line);
+            Assert.StartsWith("# CPU 1: exception 13 left", File.ReadAllLines(file)[0]);
+            foreach (var (c, _) in read)
+            {
+                string? problem = FuzzTests.RunWithWatchdog(c);
+                Assert.True(problem is null, problem);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Theory]
+    [InlineData("Cycle")]
+    [InlineData("Cycle Ring0")]
+    [InlineData("Cycle Ring9:00")]
+    [InlineData("Slow Ring0:00")]
+    [InlineData("Cycle Ring0:0G")]
+    public void MalformedCorpusLinesAreRejected(string line) =>
+        Assert.ThrowsAny<FormatException>(() => FuzzCase.Parse(line));
+
     [Theory]
     [InlineData(FuzzEnv.Ring0, "F4")]
     [InlineData(FuzzEnv.Ring3, "FA")]

@@ -81,7 +81,7 @@ public static partial class BenchCommand
                 throw new UsageException($"--iterations must be positive (got {n})");
             }
 
-            uint size = MachineOptions.ParseSize(parse.GetValue(walkSize) ?? "8M");
+            uint size = MachineOptions.ParseSize(parse.GetValue(walkSize) ?? "8M", "--walk-size");
             if (size < 64 || size > 48u << 20)
             {
                 throw new UsageException("--walk-size must be between 64 bytes and 48M");

@@ -9,7 +9,7 @@ namespace Emulator.Cli;
 /// call its parts. Every failure the user can cause ends in one clear line on stderr and a
 /// documented exit status (<see cref="ExitCodes"/>), never a .NET stack trace.
 /// </summary>
-public static class CommandLine
+public static partial class CommandLine
 {
     public static int Run(string[] args) => Run(args, Console.Out, Console.Error, interactive: true);
 
@@ -29,7 +29,7 @@ public static class CommandLine
             ParseResult parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {
-                stderr.WriteLine($"emulator: {parse.Errors[0].Message} (see --help)");
+                stderr.WriteLine($"emulator: {OneLine(parse.Errors[0].Message)} (see --help)");
                 return ExitCodes.BadInput;
             }
 
@@ -45,10 +45,33 @@ public static class CommandLine
             stderr.WriteLine($"emulator: {e.Message}");
             return ExitCodes.BadInput;
         }
+        catch (GuestStoppedException e)
+        {
+            stderr.WriteLine($"emulator: {e.Message}");
+            return e.ExitCode;
+        }
         catch (Exception e) when (Environment.GetEnvironmentVariable("EMULATOR_STACK_TRACES") is null)
         {
             stderr.WriteLine($"emulator: internal error: {e.GetType().Name}: {e.Message} (set EMULATOR_STACK_TRACES=1 for details; please report this)");
             return ExitCodes.InternalError;
         }
     }
+
+    /// <summary>
+    /// A parser message as one line: System.CommandLine lists suggestions on lines of their own
+    /// and names .NET types ('System.Nullable`1[System.Int32]'), which mean nothing to a user.
+    /// </summary>
+    public static string OneLine(string message)
+    {
+        string m = IntegerType().Replace(message, "as a whole number");
+        m = AnyType().Replace(m, string.Empty);
+        string[] lines = m.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length <= 1 ? m.Trim() : $"{lines[0]} {string.Join(", ", lines[1..])}";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"as expected type '(System\.Nullable`1\[)?System\.U?Int(16|32|64)\]?'")]
+    private static partial System.Text.RegularExpressions.Regex IntegerType();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@" as expected type '[^']*'")]
+    private static partial System.Text.RegularExpressions.Regex AnyType();
 }

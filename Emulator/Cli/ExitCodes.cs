@@ -34,3 +34,9 @@ public static class ExitCodes
     /// <summary>Stopped by the user (Ctrl-C).</summary>
     public const int Interrupted = 130;
 }
+
+/// <summary>The guest stopped in a way a command reports with its own status (a limit, a triple fault) before the command could do its work.</summary>
+public sealed class GuestStoppedException(string message, int exitCode) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}

@@ -136,8 +136,8 @@ public sealed class MachineOptions
         }
     }
 
-    /// <summary>Parses sizes like 128M, 1G, 65536K or a plain byte count.</summary>
-    public static uint ParseSize(string text)
+    /// <summary>Parses sizes like 128M, 1G, 65536K or a plain byte count (<paramref name="option"/> names the option in the error).</summary>
+    public static uint ParseSize(string text, string option = "--memory")
     {
         string t = text.Trim();
         ulong mult = 1;
@@ -151,13 +151,13 @@ public sealed class MachineOptions
             }
             else if (t.EndsWith("B", StringComparison.OrdinalIgnoreCase) && t.Length > 2)
             {
-                return ParseSize(t[..^1]);
+                return ParseSize(t[..^1], option);
             }
         }
 
         if (!ulong.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out ulong n) || n == 0 || n * mult > uint.MaxValue)
         {
-            throw new UsageException($"--memory: '{text}' is not a size such as 128M or 1G (at most 3G)");
+            throw new UsageException($"{option}: '{text}' is not a size such as 128M or 1G (at most 3G)");
         }
 
         return (uint)(n * mult);

@@ -43,9 +43,20 @@ public static class TraceCommand
             var config = machine.ToConfig(parse, defaultCpus);
             using var m = new Machine(config, _ => { });
             var image = m.Load(name, bytes);
+            int? onlyCpu = parse.GetValue(cpuFilter);
+            if (onlyCpu is int c && (c < 0 || c >= m.Cpus.Length))
+            {
+                throw new UsageException($"--cpu {c}: the machine has CPUs 0 to {m.Cpus.Length - 1}");
+            }
+
+            if (parse.GetValue(limit) is long l && l < 1)
+            {
+                throw new UsageException($"--limit must be at least 1 (got {l})");
+            }
+
             var filter = new TraceFilter
             {
-                Cpu = parse.GetValue(cpuFilter),
+                Cpu = onlyCpu,
                 Segment = ParseSegment(parse.GetValue(segFilter)),
                 Range = ParseRange(parse.GetValue(rangeFilter), parse.GetValue(symbolFilter), image.Symbols),
                 Limit = parse.GetValue(limit) ?? long.MaxValue,

@@ -31,18 +31,23 @@ public static class ViewCommands
             string[] a = parse.GetValue(args) ?? [];
             string? imagePath = a.Length == 2 ? a[0] : null;
             string var = a[^1];
-            using var session = Session.Start(machine, parse, imagePath, parse.GetValue(at), stderr);
-            var m = session.Machine;
-            if (!session.Image.Symbols.TryGetByName(var, out var sym))
+            // The names are checked once the image is loaded, before the (possibly long) run.
+            Emulator.Loading.Symbol? found = null;
+            using var session = Session.Start(machine, parse, imagePath, parse.GetValue(at), stderr, (m, image) =>
             {
-                throw new UsageException($"the image has no symbol '{var}'");
-            }
+                if (!image.Symbols.TryGetByName(var, out found))
+                {
+                    throw new UsageException($"the image has no symbol '{var}'");
+                }
 
+                if (!new PerCpuResolver(image.Symbols, m.Memory).HasPerCpu)
+                {
+                    throw new UsageException("the image has no per-CPU section (__per_cpu_start/__per_cpu_end/__per_cpu_offset)");
+                }
+            });
+            var m = session.Machine;
+            var sym = found!;
             var resolver = new PerCpuResolver(session.Image.Symbols, m.Memory);
-            if (!resolver.HasPerCpu)
-            {
-                throw new UsageException("the image has no per-CPU section (__per_cpu_start/__per_cpu_end/__per_cpu_offset)");
-            }
 
             int size = sym.Size is 1 or 2 or 4 ? (int)sym.Size : 4;
             var rows = new List<(int Cpu, uint Offset, uint Address, uint? Value, uint FsBase)>();
@@ -74,7 +79,7 @@ public static class ViewCommands
                 }
             }
 
-            return 0;
+            return session.ExitStatus;
         });
         return command;
     }
@@ -92,13 +97,15 @@ public static class ViewCommands
         command.Options.Add(json);
         command.SetAction(parse =>
         {
-            using var session = Session.Start(machine, parse, parse.GetValue(machine.Image), parse.GetValue(at), stderr);
-            var m = session.Machine;
             int? only = parse.GetValue(cpuOption);
-            if (only is int o && (o < 0 || o >= m.Cpus.Length))
+            using var session = Session.Start(machine, parse, parse.GetValue(machine.Image), parse.GetValue(at), stderr, (m, _) =>
             {
-                throw new UsageException($"--cpu {o}: the machine has CPUs 0 to {m.Cpus.Length - 1}");
-            }
+                if (only is int o && (o < 0 || o >= m.Cpus.Length))
+                {
+                    throw new UsageException($"--cpu {o}: the machine has CPUs 0 to {m.Cpus.Length - 1}");
+                }
+            });
+            var m = session.Machine;
 
             var tables = new List<object>();
             var text = new StringBuilder();
@@ -151,7 +158,7 @@ public static class ViewCommands
             }
 
             stdout.Write(parse.GetValue(json) ? JsonSerializer.Serialize(new { stopped = session.Where, cpus = tables }) + Environment.NewLine : text.ToString());
-            return 0;
+            return session.ExitStatus;
         });
         return command;
     }
@@ -159,12 +166,16 @@ public static class ViewCommands
     /// <summary>A machine booted and run to the requested point.</summary>
     private sealed class Session : IDisposable
     {
-        private Session(Machine machine, LoadedImage image, string where)
+        private Session(Machine machine, LoadedImage image, string where, int exitStatus)
         {
             Machine = machine;
             Image = image;
             Where = where;
+            ExitStatus = exitStatus;
         }
+
+        /// <summary>The command's status: 0, or <see cref="ExitCodes.LimitReached"/> / <see cref="ExitCodes.TripleFault"/> when the run ended that way.</summary>
+        public int ExitStatus { get; }
 
         public Machine Machine { get; }
 
@@ -173,7 +184,8 @@ public static class ViewCommands
         /// <summary>Where the machine stopped, in words.</summary>
         public string Where { get; }
 
-        public static Session Start(MachineOptions options, ParseResult parse, string? imagePath, string? at, TextWriter stderr)
+        /// <summary>Boots and runs to the point; <paramref name="check"/> sees the loaded image before anything runs (usage errors come first).</summary>
+        public static Session Start(MachineOptions options, ParseResult parse, string? imagePath, string? at, TextWriter stderr, Action<Machine, LoadedImage>? check = null)
         {
             var (name, bytes, defaultCpus) = RunCommand.ResolveImage(imagePath);
             var config = options.ToConfig(parse, defaultCpus);
@@ -181,7 +193,9 @@ public static class ViewCommands
             try
             {
                 var image = m.Load(name, bytes);
+                check?.Invoke(m, image);
                 string where;
+                int exitStatus = 0;
                 if (at is not null)
                 {
                     if (!image.Symbols.TryGetByName(at, out var s))
@@ -192,6 +206,16 @@ public static class ViewCommands
                     m.Code.SetBreakpoint(s.Address, true);
                     var r = m.Run();
                     m.Code.SetBreakpoint(s.Address, false);
+                    if (r.Reason is StopReason.InstructionLimit or StopReason.CycleLimit)
+                    {
+                        throw new GuestStoppedException($"the guest never reached {at}: {r.Message} after {r.Instructions} instructions", ExitCodes.LimitReached);
+                    }
+
+                    if (r.Reason is StopReason.TripleFault)
+                    {
+                        throw new GuestStoppedException($"the guest never reached {at}: {r.Message}", ExitCodes.TripleFault);
+                    }
+
                     if (r.Reason != StopReason.Breakpoint)
                     {
                         throw new UsageException($"the guest never reached {at} ({r.Message})");
@@ -202,15 +226,22 @@ public static class ViewCommands
                 else
                 {
                     var r = m.Run();
+                    where = $"at the end of the run ({r.Message})";
+
+                    // The view is still printed, from where the guest stopped; the status says how it stopped.
                     if (r.Reason is StopReason.TripleFault)
                     {
-                        stderr.WriteLine($"emulator: note: {r.Message}");
+                        stderr.WriteLine($"emulator: {r.Message}; showing the state at that point");
+                        exitStatus = ExitCodes.TripleFault;
                     }
-
-                    where = $"at the end of the run ({r.Message})";
+                    else if (r.Reason is StopReason.InstructionLimit or StopReason.CycleLimit)
+                    {
+                        stderr.WriteLine($"emulator: {r.Message} after {r.Instructions} instructions; showing the state at that point");
+                        exitStatus = ExitCodes.LimitReached;
+                    }
                 }
 
-                return new Session(m, image, where);
+                return new Session(m, image, where, exitStatus);
             }
             catch
             {
