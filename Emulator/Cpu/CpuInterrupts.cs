@@ -22,6 +22,12 @@ public sealed partial class Cpu
     /// <summary>Set when the CPU triple-faulted (or otherwise shut down).</summary>
     public ShutdownInfo? Shutdown;
 
+    /// <summary>
+    /// Told of every interrupt or exception delivery (the timeline); null when nobody listens.
+    /// Called once per delivery, never on the per-instruction path.
+    /// </summary>
+    public Action<Cpu, int, InterruptKind>? InterruptDelivered;
+
     /// <summary>Vector of the exception being delivered while another one arises (-1 when none).</summary>
     private int _delivering = -1;
 
@@ -166,6 +172,7 @@ public sealed partial class Cpu
     /// </summary>
     public bool DeliverInterrupt(int vector, uint errorCode, bool hasErrorCode, InterruptKind kind, uint returnEip)
     {
+        InterruptDelivered?.Invoke(this, vector, kind);
         if (!ProtectedMode)
         {
             return DeliverRealMode(vector, GetEflags(), returnEip);
