@@ -7,7 +7,7 @@ namespace Emulator.Cli;
 
 /// <summary>
 /// `debug [IMAGE]`: boots an image stopped before its first instruction and reads debugger
-/// commands (docs/debugging.md). On a terminal the prompt has line editing and history
+/// commands (docs/inspection.md). On a terminal the prompt has line editing and history
 /// (<see cref="LineEditor"/>); otherwise commands are read one per line from standard input and
 /// echoed after the prompt, so a script's transcript reads like a session.
 /// </summary>

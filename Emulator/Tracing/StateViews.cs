@@ -95,7 +95,9 @@ public static class StateViews
             // Bit 41 of a TSS descriptor is its busy flag and bit 40 of a segment its accessed
             // flag: both change by themselves, so they do not count as a difference.
             const ulong volatileBits = 3UL << 40;
-            bool differs = cells.Any(e => e is null) || cells.Select(e => e!.Raw & ~volatileBits).Distinct().Count() > 1;
+            // Only CPUs with a GDT in use (protected mode) take part in the comparison.
+            var inUse = cells.Where((_, i) => cpus[i].ProtectedMode).ToList();
+            bool differs = inUse.Any(e => e is null) || inUse.Select(e => e!.Raw & ~volatileBits).Distinct().Count() > 1;
             text.Append(CultureInfo.InvariantCulture, $"{(differs ? "*" : " ")} [{index,4}] 0x{index * 8:x4}");
             foreach (var e in cells)
             {
@@ -118,7 +120,7 @@ public static class StateViews
             text.AppendLine();
         }
 
-        text.AppendLine("  (* = the CPUs' entries differ; base/limit shown; accessed and busy bits ignored)");
+        text.AppendLine("  (* = the entries of the CPUs in protected mode differ; base/limit shown; accessed and busy bits ignored)");
         return text.ToString();
     }
 

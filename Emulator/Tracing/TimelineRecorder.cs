@@ -89,7 +89,8 @@ public sealed class TimelineRecorder : IDisposable
 
         if (end > start)
         {
-            string name = _symbols.FindByAddress(startPc)?.Symbol.Name ?? $"0x{startPc:x8}";
+            // Code outside every symbol (the real-mode trampoline, firmware) is one region, so its slices merge too.
+            string name = _symbols.FindByAddress(startPc)?.Symbol.Name ?? "(no symbol)";
             ref Slice open = ref _open[id];
             if (open.Name == name && open.End == start)
             {
@@ -170,7 +171,7 @@ public sealed class TimelineRecorder : IDisposable
         if (s.Count > 0)
         {
             string name = s.Count == 1 ? "coherence stall" : $"coherence stalls x{s.Count}";
-            Complete(cpu, name, "coherence", s.Start, s.End - s.Start, $"line 0x{s.Line:x8} ({_resolver.Describe(s.Line)}): {s.Count} stalls of at least {StallThreshold} cycles, {s.Cycles} cycles in all");
+            Complete(cpu, name, "coherence", s.Start, s.End - s.Start, $"line 0x{s.Line:x8} ({_resolver.Describe(s.Line)}): {s.Count} stall{(s.Count == 1 ? string.Empty : "s")} of at least {StallThreshold} cycles, {s.Cycles} cycles in all");
             s = default;
         }
     }
