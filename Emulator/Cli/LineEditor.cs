@@ -13,6 +13,21 @@ namespace Emulator.Cli;
 public sealed class LineEditor
 {
     private readonly List<string> _history = [];
+    private readonly Func<ConsoleKeyInfo> _readKey;
+    private readonly TextWriter _output;
+
+    /// <summary>Edits lines on the process's console.</summary>
+    public LineEditor()
+        : this(() => Console.ReadKey(intercept: true), Console.Out)
+    {
+    }
+
+    /// <summary>Edits lines read key by key from <paramref name="readKey"/>, echoing to <paramref name="output"/> (tests feed keys).</summary>
+    public LineEditor(Func<ConsoleKeyInfo> readKey, TextWriter output)
+    {
+        _readKey = readKey;
+        _output = output;
+    }
 
     /// <summary>The lines entered so far (consecutive duplicates once).</summary>
     public IReadOnlyList<string> History => _history;
@@ -24,15 +39,15 @@ public sealed class LineEditor
         int cursor = 0;
         int historyIndex = _history.Count;
         string draft = string.Empty;
-        Console.Write(prompt);
+        _output.Write(prompt);
         while (true)
         {
-            ConsoleKeyInfo key = Console.ReadKey(intercept: true);
+            ConsoleKeyInfo key = _readKey();
             bool ctrl = (key.Modifiers & ConsoleModifiers.Control) != 0;
             switch (key.Key)
             {
                 case ConsoleKey.Enter:
-                    Console.WriteLine();
+                    _output.WriteLine();
                     string line = buffer.ToString();
                     if (line.Trim().Length > 0 && (_history.Count == 0 || _history[^1] != line))
                     {
@@ -43,7 +58,7 @@ public sealed class LineEditor
                 case ConsoleKey.D when ctrl:
                     if (buffer.Length == 0)
                     {
-                        Console.WriteLine();
+                        _output.WriteLine();
                         return null;
                     }
 
@@ -125,11 +140,11 @@ public sealed class LineEditor
             }
 
             // Redraw: back to the line start, prompt and text, clear the rest, cursor into place.
-            Console.Write($"\r{prompt}{buffer}\u001b[K");
+            _output.Write($"\r{prompt}{buffer}\u001b[K");
             int back = buffer.Length - cursor;
             if (back > 0)
             {
-                Console.Write($"\u001b[{back}D");
+                _output.Write($"\u001b[{back}D");
             }
         }
     }
