@@ -11,10 +11,14 @@ namespace Emulator.Cli;
 /// </summary>
 public static partial class CommandLine
 {
-    public static int Run(string[] args) => Run(args, Console.Out, Console.Error, interactive: true);
+    public static int Run(string[] args) => Run(args, Console.In, Console.Out, Console.Error, interactive: true);
 
     /// <summary>Runs the CLI with the given writers (tests call this in-process).</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive) =>
+        Run(args, TextReader.Null, stdout, stderr, interactive);
+
+    /// <summary>Runs the CLI with the given standard input (read by `debug`) and writers.</summary>
+    public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, bool interactive)
     {
         var root = new RootCommand("A cycle-level x86-32 SMP emulator that models Linux-style per-CPU data through segmentation.");
         root.Subcommands.Add(RunCommand.Create(stdout, stderr, interactive));
@@ -22,6 +26,7 @@ public static partial class CommandLine
         root.Subcommands.Add(ViewCommands.CreatePerCpu(stdout, stderr));
         root.Subcommands.Add(ViewCommands.CreateGdt(stdout, stderr));
         root.Subcommands.Add(GdbCommand.Create(stdout, stderr));
+        root.Subcommands.Add(DebugCommand.Create(stdin, stdout, stderr, interactive));
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr, interactive));
 
         try

@@ -3,6 +3,7 @@ using System.Text;
 using Emulator.Loading;
 using Emulator.Platform;
 using Emulator.Statistics;
+using Emulator.Tracing;
 
 namespace Emulator.Cli;
 
@@ -21,10 +22,16 @@ public static class RunCommand
             Description = "Write all the statistics as JSON to this file ('-' for standard output)",
             HelpName = "FILE",
         };
+        var timeline = new Option<string?>("--timeline")
+        {
+            Description = "Write a Chrome trace-event JSON timeline (open it in Perfetto): a track per CPU with the functions it runs, halts, interrupts, IPIs and, in cycle timing, coherence stalls; timestamps are cycles",
+            HelpName = "FILE",
+        };
         var command = new Command("run", "Boot a kernel image (default: the embedded guest) and stream its serial output");
         machine.AddTo(command);
         command.Options.Add(stats);
         command.Options.Add(statsJson);
+        command.Options.Add(timeline);
         command.SetAction(parse =>
         {
             var (name, bytes, defaultCpus) = ResolveImage(parse.GetValue(machine.Image));
@@ -33,13 +40,17 @@ public static class RunCommand
 
             // Opened before the run, so a bad path is reported before minutes of emulation.
             using FileStream? jsonFile = jsonPath is null or "-" ? null : CreateStatsFile(jsonPath);
+            string? timelinePath = parse.GetValue(timeline);
+            using FileStream? timelineFile = timelinePath is null ? null : CreateFile("--timeline", timelinePath);
             using var output = new SerialWriter(stdout);
             using var m = new Machine(config, output.Write);
             m.Load(name, bytes);
             m.AfterReset = why => stderr.WriteLine($"emulator: machine reset {m.Resets}: {why}");
+            using var recorder = timelineFile is null ? null : new TimelineRecorder(m, timelineFile);
             using var input = interactive ? HostInput.Start(m) : null;
             using var cancel = interactive ? new CtrlC(m) : null;
             RunResult result = m.Run();
+            recorder?.Finish();
             output.Flush();
             int status = Report(result, m, stderr);
 
@@ -70,7 +81,9 @@ public static class RunCommand
         return command;
     }
 
-    private static FileStream CreateStatsFile(string path)
+    private static FileStream CreateStatsFile(string path) => CreateFile("--stats-json", path);
+
+    private static FileStream CreateFile(string option, string path)
     {
         try
         {
@@ -78,7 +91,7 @@ public static class RunCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new UsageException($"--stats-json {path}: {e.Message}");
+            throw new UsageException($"{option} {path}: {e.Message}");
         }
     }
 

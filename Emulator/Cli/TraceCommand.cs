@@ -140,7 +140,7 @@ public static class TraceCommand
 
                     text += v >= 0 ? $"    -> faulted: {Emulator.Cpu.Vectors.Mnemonic(v)}" : "    -> did not complete";
                 }
-                output.WriteLine(json ? Json(cpu.Id, cycle, cs, eip, where, text, access) : Text(cpu.Id, cycle, cs, eip, where, text, access));
+                output.WriteLine(json ? Json(cpu.Id, cycle, cs, eip, where, text, access) : TraceLine.Format(cpu.Id, cycle, cs, eip, where, text, access));
                 printed++;
             }
 
@@ -151,12 +151,6 @@ public static class TraceCommand
         }
 
         return null;
-    }
-
-    private static string Text(int cpu, long cycle, ushort cs, uint eip, string where, string disasm, AccessExplanation? access)
-    {
-        string line = $"cpu{cpu} {cycle,10} {cs:x4}:{eip:x8} <{where}>  {disasm}";
-        return access is null ? line : $"{line.PadRight(80)} ; {access.Format()}";
     }
 
     private static string Json(int cpu, long cycle, ushort cs, uint eip, string where, string disasm, AccessExplanation? a)

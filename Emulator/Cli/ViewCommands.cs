@@ -49,15 +49,8 @@ public static class ViewCommands
             var sym = found!;
             var resolver = new PerCpuResolver(session.Image.Symbols, m.Memory);
 
-            int size = sym.Size is 1 or 2 or 4 ? (int)sym.Size : 4;
-            var rows = new List<(int Cpu, uint Offset, uint Address, uint? Value, uint FsBase)>();
-            foreach (var cpu in m.Cpus)
-            {
-                uint offset = resolver.Offset(cpu.Id) ?? 0;
-                uint address = sym.Address + offset;
-                rows.Add((cpu.Id, offset, address, AccessExplainer.ReadValue(m.Cpus[0], address, size), cpu.Seg(SegReg.FS).Base));
-            }
-
+            int size = StateViews.ValueSize(sym);
+            var rows = StateViews.ReadPerCpu(m.Cpus, resolver, sym, size);
             if (parse.GetValue(json))
             {
                 stdout.WriteLine(JsonSerializer.Serialize(new
@@ -74,8 +67,7 @@ public static class ViewCommands
                 stdout.WriteLine($"{var} (link address 0x{sym.Address:x8}, {size} bytes) {session.Where}:");
                 foreach (var r in rows)
                 {
-                    string value = r.Value is uint v ? $"0x{v.ToString(size == 1 ? "x2" : size == 2 ? "x4" : "x8")} ({v})" : "unmapped";
-                    stdout.WriteLine($"  cpu{r.Cpu}: __per_cpu_offset=0x{r.Offset:x8} &{var}+offset=0x{r.Address:x8} value={value}   %fs base=0x{r.FsBase:x8}");
+                    stdout.WriteLine("  " + StateViews.FormatPerCpu(var, size, r));
                 }
             }
 
@@ -109,7 +101,6 @@ public static class ViewCommands
 
             var tables = new List<object>();
             var text = new StringBuilder();
-            var raw = new byte[8];
             foreach (var cpu in m.Cpus)
             {
                 if (only is int sel && sel != cpu.Id)
@@ -121,37 +112,10 @@ public static class ViewCommands
                 string what = new PerCpuResolver(session.Image.Symbols, m.Memory).Describe(gdtr.Base);
                 text.AppendLine($"cpu{cpu.Id}: GDTR base 0x{gdtr.Base:x8} limit 0x{gdtr.Limit:x4} = {what}, {session.Where}");
                 var entries = new List<object>();
-                int count = Math.Min((gdtr.Limit + 1) / 8, 8192);
-                for (int i = 0; i < count; i++)
+                foreach (var e in StateViews.ReadGdt(cpu))
                 {
-                    if (!cpu.DebugRead(gdtr.Base + (uint)(i * 8), raw))
-                    {
-                        continue;
-                    }
-
-                    ulong d = BitConverter.ToUInt64(raw);
-                    if (d == 0)
-                    {
-                        continue;
-                    }
-
-                    uint b = SegmentCache.DescriptorBase(d);
-                    uint limit = SegmentCache.DescriptorLimit(d);
-                    byte access = (byte)(d >> 40);
-                    byte flags = (byte)((d >> 52) & 0xF);
-                    var users = new List<string>();
-                    for (int s = 0; s < SegReg.Count; s++)
-                    {
-                        ref var seg = ref cpu.Seg(s);
-                        if ((seg.Selector & 0xFFFC) == i * 8 && (seg.Selector & 4) == 0 && seg.Valid)
-                        {
-                            users.Add(seg.Base == b && seg.Limit == limit ? $"%{SegReg.Name(s)}" : $"%{SegReg.Name(s)}(stale: cached base 0x{seg.Base:x8})");
-                        }
-                    }
-
-                    string type = AccessExplanation.TypeName(access);
-                    text.AppendLine($"  [{i,2}] sel 0x{i * 8:x4} base 0x{b:x8} limit 0x{limit:x8} {type}{((access & 0x80) == 0 ? " not-present" : string.Empty)} {((access & 0x10) == 0 ? string.Empty : (flags & 4) != 0 ? "32-bit" : "16-bit")}{((flags & 8) != 0 ? " 4K-granular" : string.Empty)} raw 0x{d:x16}{(users.Count > 0 ? "  <- " + string.Join(' ', users) : string.Empty)}");
-                    entries.Add(new { index = i, selector = i * 8, @base = b, limit, access, flags, type, raw = d, used_by = users });
+                    text.AppendLine("  " + e.Format());
+                    entries.Add(new { index = e.Index, selector = e.Index * 8, @base = e.Base, limit = e.Limit, access = e.Access, flags = e.Flags, type = e.Type, raw = e.Raw, used_by = e.Users });
                 }
 
                 tables.Add(new { cpu = cpu.Id, gdtr_base = gdtr.Base, gdtr_limit = gdtr.Limit, entries });

@@ -25,6 +25,12 @@ public sealed partial class Cpu
     /// <summary>Set when the CPU triple-faulted (or otherwise shut down).</summary>
     public ShutdownInfo? Shutdown;
 
+    /// <summary>
+    /// Told of every interrupt or exception delivery (the timeline); null when nobody listens.
+    /// Called once per delivery, never on the per-instruction path.
+    /// </summary>
+    public Action<Cpu, int, InterruptKind>? InterruptDelivered;
+
     /// <summary>Vector of the exception being delivered while another one arises (-1 when none).</summary>
     private int _delivering = -1;
 
@@ -181,6 +187,7 @@ public sealed partial class Cpu
         // Pending debug traps are discarded by any delivery (the handler runs with TF clear; a
         // faulting instruction will run again); a task switch into a TSS with T set adds BT.
         _debugTrapBits = 0;
+        InterruptDelivered?.Invoke(this, vector, kind);
         if (!ProtectedMode)
         {
             bool real = DeliverRealMode(vector, GetEflags(), returnEip);

@@ -8,34 +8,16 @@ namespace Emulator.Debugging;
 /// <summary>Breakpoints, watchpoints, continue and per-thread stepping.</summary>
 public sealed partial class GdbStub
 {
-    /// <summary>What a resume packet asks of one thread.</summary>
-    public enum ResumeAction
-    {
-        /// <summary>Not resumed by gdb; it still runs when the scheduler picks it (the machine stays deterministic), but stops no one.</summary>
-        None,
-        Continue,
-        Step,
-    }
-
-    private sealed record Watchpoint(int Type, uint Address, uint Length);
-
-    /// <summary>Instructions run in one go when no breakpoint, watchpoint or step needs looking at each instruction.</summary>
-    private const int Chunk = 20_000;
-
-    /// <summary>Linear address -> Z type (0 software, 1 hardware).</summary>
-    private readonly Dictionary<uint, int> _breakpoints = [];
-    private readonly List<Watchpoint> _watchpoints = [];
-    private readonly AccessExplanation?[] _lastAccess = new AccessExplanation?[64];
     private int _current;
     private int _stepThread = -1;
-    private int _lastStopCpu = -1;
     private string? _exitReply;
-    private PerCpuResolver? _resolver;
+    private ExecutionControl? _control;
 
-    private PerCpuResolver? Resolver =>
-        _resolver ??= M.Image is { } image ? new PerCpuResolver(image.Symbols, M.Memory) : null;
+    private ExecutionControl Control => _control ??= new ExecutionControl(M);
 
-    private static uint Pc(CpuCore cpu) => cpu.Seg(SegReg.CS).Base + cpu.Eip;
+    private PerCpuResolver? Resolver => Control.Resolver;
+
+    private static uint Pc(CpuCore cpu) => ExecutionControl.Pc(cpu);
 
     private string Breakpoint(bool insert, string args)
     {
@@ -52,11 +34,14 @@ public sealed partial class GdbStub
         {
             if (insert)
             {
-                _breakpoints[addr] = type;
+                if (!Control.Breakpoints.Any(b => b.Address == addr && b.Tag == type))
+                {
+                    Control.AddBreakpoint(addr, null, $"Z{type}", type);
+                }
             }
             else
             {
-                _breakpoints.Remove(addr);
+                Control.RemoveBreakpoints(b => b.Address == addr && b.Tag == type);
             }
 
             return "OK";
@@ -67,14 +52,13 @@ public sealed partial class GdbStub
             return "E01";
         }
 
-        var w = new Watchpoint(type, addr, kind);
         if (insert)
         {
-            _watchpoints.Add(w);
+            Control.AddWatchpoint(WatchSpace.Linear, addr, kind, (WatchKind)type, $"Z{type}");
         }
         else
         {
-            _watchpoints.Remove(w);
+            Control.RemoveWatchpoints(w => w.Start == addr && w.Length == kind && (int)w.Kind == type);
         }
 
         return "OK";
@@ -119,7 +103,7 @@ public sealed partial class GdbStub
     private string StopReply(int cpu, string signal, string reason)
     {
         _current = cpu;
-        _lastStopCpu = cpu;
+        Control.LastStopCpu = cpu;
         return $"T{signal}thread:{cpu + 1:x2};{reason}";
     }
 
@@ -131,127 +115,23 @@ public sealed partial class GdbStub
             return _exitReply;
         }
 
-        int stepCpu = Array.IndexOf(actions, ResumeAction.Step);
-        long stepFrom = stepCpu >= 0 ? M.Cpus[stepCpu].Instructions : 0;
-        uint stepEip = stepCpu >= 0 ? M.Cpus[stepCpu].Eip : 0;
-
-        // The thread gdb last stopped resumes past a breakpoint at its own PC (as the RF flag does).
-        int skipCpu = _lastStopCpu;
-        uint skipPc = skipCpu >= 0 ? Pc(M.Cpus[skipCpu]) : 0;
-        long sincePoll = 0;
-        while (true)
+        var stop = Control.Resume(actions, PollInterrupt, PollInterval);
+        return stop.Kind switch
         {
-            if (_breakpoints.Count == 0 && _watchpoints.Count == 0 && stepCpu < 0)
-            {
-                var r = M.Advance(Chunk);
-                if (r is not null)
-                {
-                    return Stopped(r);
-                }
-
-                if (PollInterrupt())
-                {
-                    return Interrupted();
-                }
-
-                continue;
-            }
-
-            CpuCore? cpu = M.PrepareStep();
-            if (cpu is null)
-            {
-                var r = M.Advance(1);
-                if (r is not null)
-                {
-                    return Stopped(r);
-                }
-
-                continue;
-            }
-
-            int id = cpu.Id;
-            bool watched = actions[id] != ResumeAction.None;
-            uint pc = Pc(cpu);
-            if (id == skipCpu && pc != skipPc)
-            {
-                skipCpu = -1;
-            }
-
-            if (watched && id != skipCpu && _breakpoints.TryGetValue(pc, out int bpType))
-            {
-                return StopReply(id, "05", bpType == 0 ? "swbreak:;" : "hwbreak:;");
-            }
-
-            string? watchHit = null;
-            if (watched && (_watchpoints.Count > 0 || id == stepCpu))
-            {
-                AccessExplanation? access = InstructionView.TryDecode(cpu, out var ins) ? AccessExplainer.Explain(cpu, ins, Resolver) : null;
-                if (access is not null && id < _lastAccess.Length)
-                {
-                    _lastAccess[id] = access;
-                }
-
-                watchHit = access is null ? null : WatchHit(access);
-            }
-
-            long before = cpu.Instructions;
-            uint eipBefore = cpu.Eip;
-            var result = M.Advance(1);
-            if (result is not null)
-            {
-                return Stopped(result);
-            }
-
-            bool retired = cpu.Instructions != before || cpu.Eip != eipBefore;
-            if (id == skipCpu && retired)
-            {
-                skipCpu = -1;
-            }
-
-            if (watchHit is not null && cpu.Instructions != before)
-            {
-                return StopReply(id, "05", watchHit);
-            }
-
-            if (id == stepCpu && (M.Cpus[stepCpu].Instructions != stepFrom || M.Cpus[stepCpu].Eip != stepEip))
-            {
-                return StopReply(id, "05", string.Empty);
-            }
-
-            if (++sincePoll >= PollInterval)
-            {
-                sincePoll = 0;
-                if (PollInterrupt())
-                {
-                    return Interrupted();
-                }
-            }
-        }
+            DebugStopKind.Breakpoint => StopReply(stop.Cpu, "05", stop.Breakpoint!.Tag == 0 ? "swbreak:;" : "hwbreak:;"),
+            DebugStopKind.Watchpoint => StopReply(stop.Cpu, "05", WatchReason(stop.Watchpoint!)),
+            DebugStopKind.Stepped => StopReply(stop.Cpu, "05", string.Empty),
+            DebugStopKind.Interrupted => Interrupted(),
+            _ => Stopped(stop.Result!),
+        };
     }
 
-    private string? WatchHit(AccessExplanation access)
+    private static string WatchReason(Watchpoint w) => w.Kind switch
     {
-        foreach (var w in _watchpoints)
-        {
-            bool overlaps = access.Linear < w.Address + w.Length && w.Address < access.Linear + (uint)access.Size;
-            if (!overlaps)
-            {
-                continue;
-            }
-
-            switch (w.Type)
-            {
-                case 2 when access.Write:
-                    return $"watch:{w.Address:x};";
-                case 3 when !access.Write:
-                    return $"rwatch:{w.Address:x};";
-                case 4:
-                    return $"awatch:{w.Address:x};";
-            }
-        }
-
-        return null;
-    }
+        WatchKind.Write => $"watch:{w.Start:x};",
+        WatchKind.Read => $"rwatch:{w.Start:x};",
+        _ => $"awatch:{w.Start:x};",
+    };
 
     private string Interrupted() => StopReply(M.CurrentCpu?.Id ?? _current, "02", string.Empty);
 

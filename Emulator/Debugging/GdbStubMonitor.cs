@@ -132,7 +132,7 @@ public sealed partial class GdbStub
             text.Append(CultureInfo.InvariantCulture, $"CPU {cpu.Id} next: the instruction at 0x{Pc(cpu):x8} cannot be decoded\n");
         }
 
-        var last = cpu.Id < _lastAccess.Length ? _lastAccess[cpu.Id] : null;
+        var last = Control.LastAccess(cpu.Id);
         text.Append(last is null
             ? "  last access: none recorded (accesses are recorded while stepping or watching)\n"
             : $"  last access (recorded while stepping or watching): {last.Format()}\n");

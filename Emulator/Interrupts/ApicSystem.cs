@@ -116,6 +116,17 @@ public sealed class ApicSystem
         }
     }
 
+    /// <summary>Told of every IPI a local APIC sends: the sender's CPU index, the message and the CPU indexes it reaches (the timeline); null when nobody listens.</summary>
+    public Action<int, ApicMessage, int[]>? IpiSent;
+
+    private void ReportIpi(LocalApic? source, in ApicMessage message, LocalApic? only)
+    {
+        if (IpiSent is { } sent && source is not null)
+        {
+            sent(source.Index, message, only is not null ? [only.Index] : _targets.Select(t => t.Index).ToArray());
+        }
+    }
+
     /// <summary>Routes a message; <paramref name="source"/> is the sending APIC for IPIs (shorthands refer to it).</summary>
     internal void Route(LocalApic? source, in ApicMessage message)
     {
@@ -168,10 +179,16 @@ public sealed class ApicSystem
                 }
             }
 
+            if (best is not null)
+            {
+                ReportIpi(source, message, best);
+            }
+
             best?.Receive(message);
             return;
         }
 
+        ReportIpi(source, message, null);
         foreach (var apic in _targets)
         {
             apic.Receive(message);

@@ -299,6 +299,13 @@ public sealed class Machine : IDisposable, IMachineControl
         }
     }
 
+    /// <summary>
+    /// Told after each run of a CPU within <see cref="Advance"/>: the CPU (its clock and state
+    /// now), the clock and CS:EIP where that run began (the timeline); null when nobody
+    /// listens. Once per slice, never per instruction.
+    /// </summary>
+    public Action<CpuCore, long, uint>? SliceRan;
+
     /// <summary>The CPU whose scheduling slice is in progress, if any (the one a step would run).</summary>
     public CpuCore? CurrentCpu => _sliceCpu;
 
@@ -341,7 +348,10 @@ public sealed class Machine : IDisposable, IMachineControl
             }
 
             var cpu = _sliceCpu!; // EnsureSlice returned null: a slice is running
+            long startCycle = cpu.Cycles;
+            uint startPc = SliceRan is null ? 0 : cpu.Seg(Emulator.Cpu.Segmentation.SegReg.CS).Base + cpu.Eip;
             long ran = cpu.Run(_sliceEnd, maxTotal == long.MaxValue ? budget : Math.Min(budget, maxTotal - total));
+            SliceRan?.Invoke(cpu, startCycle, startPc);
             if (cpu.State == RunState.Shutdown)
             {
                 _shutdown = true;

@@ -704,6 +704,13 @@ public sealed class CacheHierarchy
         return Charge(port, line, mem, coh);
     }
 
+    /// <summary>
+    /// Told of every access that pays coherence cycles (a transfer or an invalidation): CPU,
+    /// line address, coherence cycles (the timeline); null when nobody listens. Only the
+    /// coherence branch of a miss or upgrade tests it, never a hit.
+    /// </summary>
+    public Action<int, uint, int>? CoherenceStall;
+
     private int Charge(CachePort port, uint line, int mem, int coh)
     {
         port.Counters.MemoryCycles += mem;
@@ -711,6 +718,7 @@ public sealed class CacheHierarchy
         {
             port.Counters.CoherenceCycles += coh;
             port.Counters.Line(line << _lineShift).Cycles += coh;
+            CoherenceStall?.Invoke(port.Id, line << _lineShift, coh);
         }
 
         return mem + coh;

@@ -174,7 +174,8 @@ public static class AccessExplainer
 
         int seg = Translator.SegmentNumber(ins.MemorySegment);
         int size = Math.Max(1, ins.MemorySize.GetSize());
-        bool write = memOp == 0 && ins.Mnemonic is not (Mnemonic.Cmp or Mnemonic.Test or Mnemonic.Bt or Mnemonic.Push);
+        bool write = memOp == 0 && ins.Mnemonic is not (Mnemonic.Cmp or Mnemonic.Test or Mnemonic.Bt or Mnemonic.Push or
+            Mnemonic.Lgdt or Mnemonic.Lidt or Mnemonic.Lldt or Mnemonic.Ltr or Mnemonic.Lmsw or Mnemonic.Verr or Mnemonic.Verw);
         return Explain(cpu, seg, offset, Math.Min(size, 4), write, resolver);
     }
 
