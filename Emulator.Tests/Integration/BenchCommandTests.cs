@@ -73,7 +73,26 @@ public class BenchCommandTests
         Assert.DoesNotContain("FAILED", output);
     }
 
+    [Fact]
+    public void TakesTheSharedMachineOptions()
+    {
+        // --cmdline goes after the workload's words (the guest echoes its command line).
+        var (code, output, err) = CliRunner.Run("bench", "--workload", "alu", "--iterations", "500", "--timing", "cycle", "--cmdline", "note=shared", "--memory", "64M", "--quantum", "50", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var row = doc.RootElement.GetProperty("results")[0];
+        Assert.EndsWith("note=shared", row.GetProperty("cmdline").GetString());
+        Assert.Equal(64u << 20, doc.RootElement.GetProperty("memory_bytes").GetUInt32());
+
+        // A limit stops the workload before its exit: the run fails with bench's status.
+        (code, _, err) = CliRunner.Run("bench", "--workload", "alu", "--iterations", "500", "--timing", "functional", "--max-instructions", "1000");
+        Assert.Equal(ExitCodes.BenchFailed, code);
+        Assert.Contains("instruction limit 1000", err);
+    }
+
     [Theory]
+    [InlineData("--max-resets", "-1")]
+    [InlineData("--on-triple-fault", "maybe")]
     [InlineData("--workload", "nope")]
     [InlineData("--iterations", "0")]
     [InlineData("--cpus", "1,x")]

@@ -69,9 +69,7 @@ public static partial class BenchCommand
         command.Options.Add(cpus);
         command.Options.Add(timing);
         command.Options.Add(walkSize);
-        command.Options.Add(machine.Memory);
-        command.Options.Add(machine.Quantum);
-        command.Options.Add(machine.CacheConfig);
+        machine.AddTo(command, withImageArgument: false, withCpusAndTiming: false);
         command.Options.Add(json);
         command.SetAction(parse =>
         {
@@ -98,9 +96,7 @@ public static partial class BenchCommand
                     _ => [TimingMode.Functional, TimingMode.Cycle],
                 },
                 WalkSize: size & ~63u,
-                MemoryBytes: MachineOptions.ParseSize(parse.GetValue(machine.Memory) ?? "128M"),
-                Quantum: parse.GetValue(machine.Quantum),
-                Cache: machine.ToConfig(parse, 1, TimingMode.Cycle).Cache);
+                Machine: machine.ToConfig(parse, 1, TimingMode.Cycle));
             var progress = interactive && !Console.IsErrorRedirected ? stderr : null;
             var report = RunAll(settings, progress);
             if (parse.GetValue(json))
@@ -128,9 +124,7 @@ public static partial class BenchCommand
         IReadOnlyList<int> CounterCpus,
         IReadOnlyList<TimingMode> Timings,
         uint WalkSize,
-        uint MemoryBytes,
-        long? Quantum,
-        CacheConfig Cache);
+        MachineConfig Machine);
 
     /// <summary>One workload run.</summary>
     public sealed record Result
@@ -248,14 +242,13 @@ public static partial class BenchCommand
     {
         var bytes = GuestImages.TryGet("bench")
             ?? throw new UsageException("no embedded bench guest in this build (run tools/build-guests.sh and rebuild)");
-        var config = new MachineConfig
+        // The shared machine options (memory, quantum, caches, limits, reset policy) with this
+        // run's CPU count and timing; a user --cmdline goes after the workload's own words.
+        var config = s.Machine with
         {
             Cpus = cpus,
-            MemoryBytes = s.MemoryBytes,
             Timing = timing,
-            QuantumOverride = s.Quantum,
-            Cache = s.Cache,
-            CommandLine = cmdline,
+            CommandLine = s.Machine.CommandLine.Length == 0 ? cmdline : $"{cmdline} {s.Machine.CommandLine}",
         };
         string? error = config.Validate();
         if (error is not null)
@@ -319,7 +312,7 @@ public static partial class BenchCommand
             Workload = workload,
             Timing = TimingName(timing),
             Cpus = cpus,
-            CommandLine = cmdline,
+            CommandLine = config.CommandLine,
             Instructions = run.Instructions,
             RegionInstructions = markers.RegionInstructions,
             GuestRegionInstructions = guestRegion,
@@ -343,7 +336,7 @@ public static partial class BenchCommand
             return false;
         }
 
-        var config = new MachineConfig { Cpus = 1, MemoryBytes = s.MemoryBytes, Timing = TimingMode.Cycle, CommandLine = "work=alu iters=1000" };
+        var config = s.Machine with { Cpus = 1, Timing = TimingMode.Cycle, CommandLine = "work=alu iters=1000", MaxInstructions = null, MaxCycles = null };
         using var m = new Machine(config);
         m.Load("embedded:bench", bytes);
         var r = m.Run();
@@ -489,8 +482,8 @@ public static partial class BenchCommand
             j.WriteString("runtime", RuntimeInformation.FrameworkDescription);
             j.WriteEndObject();
             j.WriteNumber("iterations", report.Settings.Iterations);
-            j.WriteNumber("memory_bytes", report.Settings.MemoryBytes);
-            if (report.Settings.Quantum is long q)
+            j.WriteNumber("memory_bytes", report.Settings.Machine.MemoryBytes);
+            if (report.Settings.Machine.QuantumOverride is long q)
             {
                 j.WriteNumber("quantum", q);
             }

@@ -29,6 +29,7 @@ public sealed class MachineOptions
 
     public Option<TimingMode?> Timing { get; } = new("--timing")
     {
+        HelpName = "functional|cycle",
         Description = "functional: one cycle per instruction, no caches; cycle: the timing and coherent cache model (default: cycle for run, functional otherwise)",
     };
 
@@ -60,11 +61,13 @@ public sealed class MachineOptions
 
     public Option<ResetPolicy?> OnTripleFault { get; } = new("--on-triple-fault")
     {
+        HelpName = "stop|reset",
         Description = "stop: a triple fault ends the run with a state dump (default); reset: the machine resets and boots again",
     };
 
     public Option<ResetPolicy?> OnResetRequest { get; } = new("--on-reset-request")
     {
+        HelpName = "reset|stop",
         Description = "A reset the guest asks for (port 0x92 bit 0, keyboard controller command 0xFE): reset the machine (default) or stop with status 0",
     };
 
@@ -73,16 +76,25 @@ public sealed class MachineOptions
         Description = $"Resets allowed before the run stops with exit status 12 (default {MachineConfig.DefaultMaxResets})",
     };
 
-    public void AddTo(Command command, bool withImageArgument = true)
+    /// <summary>
+    /// Adds the machine options to <paramref name="command"/>. A command that sweeps CPU counts
+    /// and timing modes (bench) leaves out --cpus and --timing and declares list forms of them
+    /// under the same names.
+    /// </summary>
+    public void AddTo(Command command, bool withImageArgument = true, bool withCpusAndTiming = true)
     {
         if (withImageArgument)
         {
             command.Arguments.Add(Image);
         }
 
-        command.Options.Add(Cpus);
+        if (withCpusAndTiming)
+        {
+            command.Options.Add(Cpus);
+            command.Options.Add(Timing);
+        }
+
         command.Options.Add(Memory);
-        command.Options.Add(Timing);
         command.Options.Add(Quantum);
         command.Options.Add(CacheConfig);
         command.Options.Add(CommandLine);
