@@ -13,7 +13,7 @@ namespace Emulator.Tests.Integration;
 public class BadInputTests
 {
     /// <summary>Commands taking an image, with the arguments they need after it (percpu: a variable).</summary>
-    public static readonly string[][] ImageCommands = [["run"], ["trace"], ["gdt"], ["gdb"], ["percpu", "@IMAGE", "cpu_number"]];
+    public static readonly string[][] ImageCommands = [["run"], ["trace"], ["gdt"], ["gdb"], ["debug"], ["percpu", "@IMAGE", "cpu_number"]];
 
     /// <summary>Bad images: each is rejected before anything runs, in one line, with status 2.</summary>
     public static readonly string[] BadImages =
