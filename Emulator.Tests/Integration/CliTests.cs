@@ -23,6 +23,19 @@ public class CliTests
         Assert.DoesNotContain("statistics:", quiet);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(8)]
+    public void RunWithCpusBootsTheEmbeddedGuestOnThatManyCpus(int cpus)
+    {
+        var (code, output, err) = CliRunner.Run("run", "--cpus", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), "--timing", "functional", "--stats", "false");
+        Assert.True(code == 1, err);
+        Assert.Contains($"smp: Brought up 1 node, {cpus} CPU{(cpus == 1 ? "" : "s")}", output);
+        Assert.Contains($"percpu: done: {cpus} CPUs, 0 demo failures, 0 self-check failures", output);
+        Assert.Equal(string.Empty, err);
+    }
+
     [Fact]
     public void RunBootsAnImageFileWithACommandLine()
     {
