@@ -72,6 +72,7 @@ public static partial class BenchCommand
         command.Options.Add(machine.Memory);
         command.Options.Add(machine.Quantum);
         command.Options.Add(machine.CacheConfig);
+        command.Options.Add(machine.Jit);
         command.Options.Add(json);
         command.SetAction(parse =>
         {
@@ -100,7 +101,8 @@ public static partial class BenchCommand
                 WalkSize: size & ~63u,
                 MemoryBytes: MachineOptions.ParseSize(parse.GetValue(machine.Memory) ?? "128M"),
                 Quantum: parse.GetValue(machine.Quantum),
-                Cache: machine.ToConfig(parse, 1, TimingMode.Cycle).Cache);
+                Cache: machine.ToConfig(parse, 1, TimingMode.Cycle).Cache,
+                Jit: parse.GetValue(machine.Jit) == "on");
             var progress = interactive && !Console.IsErrorRedirected ? stderr : null;
             var report = RunAll(settings, progress);
             if (parse.GetValue(json))
@@ -130,7 +132,8 @@ public static partial class BenchCommand
         uint WalkSize,
         uint MemoryBytes,
         long? Quantum,
-        CacheConfig Cache);
+        CacheConfig Cache,
+        bool Jit = false);
 
     /// <summary>One workload run.</summary>
     public sealed record Result
@@ -256,6 +259,7 @@ public static partial class BenchCommand
             QuantumOverride = s.Quantum,
             Cache = s.Cache,
             CommandLine = cmdline,
+            Jit = s.Jit,
         };
         string? error = config.Validate();
         if (error is not null)

@@ -58,6 +58,19 @@ public sealed class MachineOptions
         Description = "Stop when the CPUs' clocks pass this many cycles",
     };
 
+    public Option<string> Jit { get; } = CreateJitOption();
+
+    private static Option<string> CreateJitOption()
+    {
+        var o = new Option<string>("--jit")
+        {
+            Description = "on: compile hot blocks to IL (same results, faster); off: interpret every block (default off)",
+            DefaultValueFactory = _ => "off",
+        };
+        o.AcceptOnlyFromAmong("on", "off");
+        return o;
+    }
+
     public void AddTo(Command command, bool withImageArgument = true)
     {
         if (withImageArgument)
@@ -73,6 +86,7 @@ public sealed class MachineOptions
         command.Options.Add(CommandLine);
         command.Options.Add(MaxInstructions);
         command.Options.Add(MaxCycles);
+        command.Options.Add(Jit);
     }
 
     /// <summary>Builds the machine configuration, or throws <see cref="UsageException"/> with a one-line message.</summary>
@@ -88,6 +102,7 @@ public sealed class MachineOptions
             CommandLine = result.GetValue(CommandLine) ?? string.Empty,
             MaxInstructions = result.GetValue(MaxInstructions),
             MaxCycles = result.GetValue(MaxCycles),
+            Jit = result.GetValue(Jit) == "on",
         };
         string? error = config.Validate();
         if (error is not null)

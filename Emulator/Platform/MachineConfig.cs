@@ -58,6 +58,12 @@ public sealed record MachineConfig
     public long? MaxCycles { get; init; }
 
 
+    /// <summary>
+    /// Compile hot blocks to IL (<c>--jit on</c>): faster, with the same results as the
+    /// interpreter (instructions, cycles, faults); off by default.
+    /// </summary>
+    public bool Jit { get; init; }
+
     /// <summary>The memory hierarchy of the cycle timing mode (ignored in the functional mode).</summary>
     public CacheConfig Cache { get; init; } = new();
 
