@@ -76,6 +76,19 @@ public sealed class MachineOptions
         Description = $"Resets allowed before the run stops with exit status 12 (default {MachineConfig.DefaultMaxResets})",
     };
 
+    public Option<string> Jit { get; } = CreateJitOption();
+
+    private static Option<string> CreateJitOption()
+    {
+        var o = new Option<string>("--jit")
+        {
+            Description = "on: compile hot blocks to IL (same results, faster); off: interpret every block (default off)",
+            DefaultValueFactory = _ => "off",
+        };
+        o.AcceptOnlyFromAmong("on", "off");
+        return o;
+    }
+
     /// <summary>
     /// Adds the machine options to <paramref name="command"/>. A command that sweeps CPU counts
     /// and timing modes (bench) leaves out --cpus and --timing and declares list forms of them
@@ -103,6 +116,7 @@ public sealed class MachineOptions
         command.Options.Add(OnTripleFault);
         command.Options.Add(OnResetRequest);
         command.Options.Add(MaxResets);
+        command.Options.Add(Jit);
     }
 
     /// <summary>Builds the machine configuration, or throws <see cref="UsageException"/> with a one-line message.</summary>
@@ -121,6 +135,7 @@ public sealed class MachineOptions
             OnTripleFault = result.GetValue(OnTripleFault) ?? ResetPolicy.Stop,
             OnResetRequest = result.GetValue(OnResetRequest) ?? ResetPolicy.Reset,
             MaxResets = result.GetValue(MaxResets) ?? MachineConfig.DefaultMaxResets,
+            Jit = result.GetValue(Jit) == "on",
         };
         string? error = config.Validate();
         if (error is not null)

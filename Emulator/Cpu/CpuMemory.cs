@@ -20,6 +20,13 @@ public struct TlbEntry
     public nint Addend;
 }
 
+/// <summary>A software TLB's entries, stored inline in <see cref="Cpu"/>.</summary>
+[InlineArray(Cpu.TlbSize)]
+internal struct TlbArray
+{
+    private TlbEntry _element;
+}
+
 /// <summary>
 /// Memory access: segmentation (SDM Vol. 3 ch. 3, 5.3), paging (ch. 4, 32-bit two-level with PSE
 /// and PGE), and the software TLB that makes the common access a tag compare and a host load.
@@ -35,8 +42,10 @@ public sealed unsafe partial class Cpu
     public const int TlbSize = 256;
     public const uint TlbInvalid = 0xFFF;
 
-    private readonly TlbEntry[] _readTlb = new TlbEntry[TlbSize];
-    private readonly TlbEntry[] _writeTlb = new TlbEntry[TlbSize];
+    // Inline in the CPU object, like the registers: the TLB probe is then an offset from the
+    // CPU reference, without loading and null-checking an array reference first.
+    private TlbArray _readTlb;
+    private TlbArray _writeTlb;
 
     /// <summary>1 while CPL is 3: folded into TLB tags so user and supervisor fills never alias.</summary>
     private uint _userBit;
@@ -51,11 +60,11 @@ public sealed unsafe partial class Cpu
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref TlbEntry ReadTlbEntry(uint linear) =>
-        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_readTlb), (int)((linear >> 12) & (TlbSize - 1)));
+        ref Unsafe.Add(ref Unsafe.As<TlbArray, TlbEntry>(ref _readTlb), (int)((linear >> 12) & (TlbSize - 1)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref TlbEntry WriteTlbEntry(uint linear) =>
-        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_writeTlb), (int)((linear >> 12) & (TlbSize - 1)));
+        ref Unsafe.Add(ref Unsafe.As<TlbArray, TlbEntry>(ref _writeTlb), (int)((linear >> 12) & (TlbSize - 1)));
 
     /// <summary>Records a fault; always returns false so callers can <c>return Fault(...)</c>.</summary>
     public bool Fault(int vector, uint errorCode = 0, bool hasErrorCode = false)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Emulator.Cpu.Compile;
 using Emulator.Cpu.Decode;
 using Emulator.Cpu.Segmentation;
 
@@ -180,7 +181,33 @@ public sealed unsafe partial class Cpu
         return Instructions - startInstructions;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>
+    /// Blocks entered this many times are compiled to IL and run compiled from then on
+    /// (<see cref="BlockCompiler"/>); 0 (the default) keeps every block interpreted.
+    /// </summary>
+    public int JitThreshold;
+
+    /// <summary>The <see cref="JitThreshold"/> the <c>--jit on</c> option sets.</summary>
+    public const int DefaultJitThreshold = 64;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private CompiledBlock CompileBlock(Block block)
+    {
+        int[]? prefix = null;
+        if (_cache is not null)
+        {
+            prefix = (block.Timing ??= BlockTiming.Build(block, _lineSize)).Prefix;
+        }
+
+        CompiledBlock compiled = BlockCompiler.Compile(block, prefix);
+        block.Compiled = compiled;
+        block.CompiledForCycles = _cache is not null;
+        return compiled;
+    }
+
+    // Kept out of Run (which is large and cold around this call): measured neutral for the
+    // interpreter loop, and the compiled path's call stays in one small method.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void ExecuteBlock(Block block, long budget, long cycleLimit)
     {
         MicroOp[] ops = block.Ops;
@@ -195,18 +222,30 @@ public sealed unsafe partial class Cpu
         ref MicroOp first = ref MemoryMarshal.GetArrayDataReference(ops);
         int i = 0;
         int r = Exec.Next;
-        if (_cache is null)
+        if (JitThreshold > 0 && block.ExecCount >= JitThreshold)
         {
-            while (i < n)
+            // A hot block runs as compiled IL: the same handlers, tests and exits as the
+            // loops below, unrolled (see BlockCompiler).
+            CompiledBlock? compiled = block.Compiled;
+            if (compiled is null || block.CompiledForCycles != (_cache is not null))
+            {
+                compiled = CompileBlock(block);
+            }
+
+            int packed = compiled(this, ops, n, cycleLimit);
+            i = packed & 0xFFFF;
+            r = packed >> 16;
+        }
+        else if (_cache is null)
+        {
+            // n >= 1: the caller never passes a zero budget and a decoded block is never empty.
+            do
             {
                 ref MicroOp op = ref Unsafe.Add(ref first, i);
                 r = op.Fn(this, ref op);
                 i++;
-                if (r != Exec.Next || ExitRequested)
-                {
-                    break;
-                }
             }
+            while (r == Exec.Next && !ExitRequested && i < n);
         }
         else
         {

@@ -78,6 +78,12 @@ public sealed record MachineConfig
     /// <summary>Resets allowed in one run before the machine stops (<c>--max-resets</c>): a guest that resets forever ends.</summary>
     public int MaxResets { get; init; } = DefaultMaxResets;
 
+    /// <summary>
+    /// Compile hot blocks to IL (<c>--jit on</c>): faster, with the same results as the
+    /// interpreter (instructions, cycles, faults); off by default.
+    /// </summary>
+    public bool Jit { get; init; }
+
     /// <summary>The memory hierarchy of the cycle timing mode (ignored in the functional mode).</summary>
     public CacheConfig Cache { get; init; } = new();
 

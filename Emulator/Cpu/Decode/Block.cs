@@ -49,5 +49,11 @@ public sealed class Block
     /// <summary>The block's static costs for the cycle timing mode, built on its first run in that mode.</summary>
     public BlockTiming? Timing;
 
+    /// <summary>The block compiled to IL once hot (the <c>--jit on</c> option), or null.</summary>
+    public Compile.CompiledBlock? Compiled;
+
+    /// <summary>Whether <see cref="Compiled"/> was compiled for the cycle mode (with the slice-limit checks).</summary>
+    public bool CompiledForCycles;
+
     public const uint NoPage = 0xFFFFFFFF;
 }

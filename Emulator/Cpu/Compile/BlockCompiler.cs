@@ -1,0 +1,197 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using Emulator.Cpu.Decode;
+using Emulator.Cpu.Execute;
+
+namespace Emulator.Cpu.Compile;
+
+/// <summary>
+/// A hot block compiled to IL: runs the first <c>n</c> of the block's micro-ops exactly as the
+/// interpreter loop would and returns how many it ran (low 16 bits) and the last handler's
+/// result (<see cref="Exec"/>, bits 16 and up).
+/// </summary>
+public delegate int CompiledBlock(Cpu cpu, MicroOp[] ops, int n, long cycleLimit);
+
+/// <summary>
+/// Compiles hot blocks into <see cref="DynamicMethod"/>s (the <c>--jit on</c> option).
+///
+/// The compiled method is the interpreter loop unrolled for one block: for each micro-op a
+/// direct call of its handler (the handler method is found from the micro-op's function
+/// pointer, so the JIT can inline it) with the micro-op passed by reference from the block's
+/// array, then the same tests the loop makes after every instruction, in the same order: the
+/// handler's result, <see cref="Cpu.ExitRequested"/>, the instruction budget and, in the
+/// cycle mode, the slice's cycle limit against the block's static-cost prefix sum (a
+/// constant here). So retirement, faults (EIP and the pending exception are set by the
+/// handlers and the caller exactly as for the interpreter), cycle charges and the points where
+/// a slice ends are the interpreter's: the compiled form changes speed, not results.
+/// Self-modifying code: a compiled block belongs to its <see cref="Block"/>, which a write to
+/// its code invalidates like any decoded block; the writer leaves the block through
+/// <see cref="Cpu.ExitRequested"/> as in the interpreter.
+/// </summary>
+public static class BlockCompiler
+{
+    private static readonly Type[] HandlerParameters = [typeof(Cpu), typeof(MicroOp).MakeByRefType()];
+
+    private static readonly FieldInfo ExitRequestedField = typeof(Cpu).GetField(nameof(Cpu.ExitRequested))!;
+
+    private static readonly FieldInfo CyclesField = typeof(Cpu).GetField(nameof(Cpu.Cycles))!;
+
+    private static readonly Lazy<Dictionary<nint, MethodInfo>> HandlerMap = new(FindHandlers);
+
+    /// <summary>Blocks compiled (all CPUs, process-wide).</summary>
+    public static long Compiled => _compiled;
+
+    private static long _compiled;
+
+    /// <summary>
+    /// Compiles <paramref name="block"/>. <paramref name="prefix"/> is the block's cycle-mode
+    /// static-cost prefix sums (<see cref="BlockTiming.Prefix"/>) or null in the functional mode.
+    /// </summary>
+    public static unsafe CompiledBlock Compile(Block block, int[]? prefix)
+    {
+        MicroOp[] ops = block.Ops;
+        var dm = new DynamicMethod("block_" + block.Linear.ToString("x8"), typeof(int),
+            [typeof(Cpu), typeof(MicroOp[]), typeof(int), typeof(long)], typeof(BlockCompiler).Module, skipVisibility: true);
+        ILGenerator il = dm.GetILGenerator();
+        LocalBuilder result = il.DeclareLocal(typeof(int));
+        LocalBuilder count = il.DeclareLocal(typeof(int));
+        Label exit = il.DefineLabel();
+        Dictionary<nint, MethodInfo> handlers = HandlerMap.Value;
+        for (int k = 0; k < ops.Length; k++)
+        {
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldc_I4, k);
+            il.Emit(OpCodes.Ldelema, typeof(MicroOp));
+            nint fn = (nint)ops[k].Fn;
+            if (handlers.TryGetValue(fn, out MethodInfo? target))
+            {
+                il.Emit(OpCodes.Call, target);
+            }
+            else
+            {
+                il.Emit(OpCodes.Ldc_I8, (long)fn);
+                il.Emit(OpCodes.Conv_I);
+                il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, typeof(int), HandlerParameters, null);
+            }
+
+            il.Emit(OpCodes.Stloc, result);
+            il.Emit(OpCodes.Ldc_I4, k + 1);
+            il.Emit(OpCodes.Stloc, count);
+
+            // if (r != Exec.Next || cpu.ExitRequested) leave
+            il.Emit(OpCodes.Ldloc, result);
+            il.Emit(OpCodes.Brtrue, exit);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldfld, ExitRequestedField);
+            il.Emit(OpCodes.Brtrue, exit);
+            if (k + 1 == ops.Length)
+            {
+                break;
+            }
+
+            // if (n <= k + 1) leave: the instruction budget
+            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Ldc_I4, k + 1);
+            il.Emit(OpCodes.Ble, exit);
+            if (prefix is not null)
+            {
+                // if (cpu.Cycles + static cost of ops 0..k >= cycleLimit) leave
+                int i = (k + 1) * 3;
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldfld, CyclesField);
+                il.Emit(OpCodes.Ldc_I8, (long)prefix[i] + prefix[i + 1] + prefix[i + 2]);
+                il.Emit(OpCodes.Add);
+                il.Emit(OpCodes.Ldarg_3);
+                il.Emit(OpCodes.Bge, exit);
+            }
+        }
+
+        il.MarkLabel(exit);
+        il.Emit(OpCodes.Ldloc, result);
+        il.Emit(OpCodes.Ldc_I4, 16);
+        il.Emit(OpCodes.Shl);
+        il.Emit(OpCodes.Ldloc, count);
+        il.Emit(OpCodes.Or);
+        il.Emit(OpCodes.Ret);
+        Interlocked.Increment(ref _compiled);
+        return dm.CreateDelegate<CompiledBlock>();
+    }
+
+    /// <summary>
+    /// Every handler method, by the function pointer a micro-op holds: the static methods of
+    /// the handler classes with the handler signature, generic ones instantiated over every
+    /// struct type that meets their constraints (the operation and size types).
+    /// </summary>
+    private static Dictionary<nint, MethodInfo> FindHandlers()
+    {
+        var map = new Dictionary<nint, MethodInfo>();
+        Type[] types = typeof(Handlers).Assembly.GetTypes();
+        Type[] structs = [.. types.Where(t => t.IsValueType && !t.IsGenericTypeDefinition && t.Namespace == typeof(Handlers).Namespace)];
+        foreach (Type t in types.Where(t => t.Namespace == typeof(Handlers).Namespace && t.IsClass))
+        {
+            foreach (MethodInfo m in t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            {
+                if (m.ReturnType != typeof(int) || !m.GetParameters().Select(p => p.ParameterType).SequenceEqual(HandlerParameters))
+                {
+                    continue;
+                }
+
+                foreach (MethodInfo inst in Instantiations(m, structs))
+                {
+                    map.TryAdd(inst.MethodHandle.GetFunctionPointer(), inst);
+                }
+            }
+        }
+
+        return map;
+    }
+
+    private static IEnumerable<MethodInfo> Instantiations(MethodInfo m, Type[] structs)
+    {
+        if (!m.IsGenericMethodDefinition)
+        {
+            yield return m;
+            yield break;
+        }
+
+        Type[] parameters = m.GetGenericArguments();
+        var candidates = parameters.Select(p => structs.Where(s => p.GetGenericParameterConstraints().All(c => c.IsAssignableFrom(s))).ToArray()).ToArray();
+        var pick = new Type[parameters.Length];
+        foreach (Type[] args in Combine(candidates, 0, pick))
+        {
+            MethodInfo? inst = null;
+            try
+            {
+                inst = m.MakeGenericMethod(args);
+            }
+            catch (ArgumentException)
+            {
+                // A constraint the simple filter above did not see: not a real instantiation.
+            }
+
+            if (inst is not null)
+            {
+                yield return inst;
+            }
+        }
+    }
+
+    private static IEnumerable<Type[]> Combine(Type[][] candidates, int at, Type[] pick)
+    {
+        if (at == candidates.Length)
+        {
+            yield return (Type[])pick.Clone();
+            yield break;
+        }
+
+        foreach (Type t in candidates[at])
+        {
+            pick[at] = t;
+            foreach (Type[] r in Combine(candidates, at + 1, pick))
+            {
+                yield return r;
+            }
+        }
+    }
+}
