@@ -230,11 +230,18 @@ public sealed class ExecutionControl
             long[]? exceptionsBefore = null;
             AccessExplanation? access = null;
             Watchpoint? hit = null;
+            bool snapped = false;
             if (stepping || (resumed && _watchpoints.Count > 0))
             {
                 bool decoded = InstructionView.TryDecode(cpu, out var ins);
                 access = decoded ? AccessExplainer.Explain(cpu, ins, Resolver) : null;
                 hit = access is null ? null : WatchHit(access);
+                if (hit is null && _watchpoints.Count > 0)
+                {
+                    SnapshotWatchedBytes(cpu);
+                    snapped = true;
+                }
+
                 record = new StepRecord(id, cpu.Cycles, cpu.Seg(SegReg.CS).Selector, cpu.Eip, ins, decoded, access, false, -1);
                 exceptionsBefore = (long[])cpu.ExceptionCounts.Clone();
             }
@@ -269,6 +276,13 @@ public sealed class ExecutionControl
                 {
                     return MachineStopped(result);
                 }
+            }
+
+            // Writes the instruction's explicit operand does not show (pushes, calls, string
+            // stores, an interrupt's frame, a task switch) are caught by the value they change.
+            if (hit is null && retired && snapped)
+            {
+                hit = ChangedWatchpoint(cpu);
             }
 
             if (hit is not null && retired)
@@ -335,6 +349,68 @@ public sealed class ExecutionControl
         }
 
         return new DebugStop(DebugStopKind.MachineStopped, cpu) { Result = r };
+    }
+
+    // The watched bytes before a step, one buffer per write/access watchpoint (reused: the
+    // watch loop steps every instruction); null where the range was unreadable.
+    private readonly Dictionary<int, byte[]?> _watchedBefore = [];
+
+    /// <summary>Longest range whose value is compared around each step (larger ranges are checked on explicit operands only).</summary>
+    public const uint MaxValueWatch = 4096;
+
+    private void SnapshotWatchedBytes(CpuCore cpu)
+    {
+        foreach (var w in _watchpoints)
+        {
+            if (w.Kind == WatchKind.Read || w.Length > MaxValueWatch)
+            {
+                continue;
+            }
+
+            if (!_watchedBefore.TryGetValue(w.Id, out byte[]? buffer) || buffer is null)
+            {
+                buffer = new byte[w.Length];
+            }
+
+            _watchedBefore[w.Id] = ReadWatched(cpu, w, buffer) ? buffer : null;
+        }
+    }
+
+    private Watchpoint? ChangedWatchpoint(CpuCore cpu)
+    {
+        Span<byte> now = stackalloc byte[(int)MaxValueWatch];
+        foreach (var w in _watchpoints)
+        {
+            if (w.Kind == WatchKind.Read || w.Length > MaxValueWatch ||
+                !_watchedBefore.TryGetValue(w.Id, out byte[]? before) || before is null)
+            {
+                continue;
+            }
+
+            var current = now[..(int)w.Length];
+            if (ReadWatched(cpu, w, current) && !current.SequenceEqual(before))
+            {
+                return w;
+            }
+        }
+
+        return null;
+    }
+
+    private bool ReadWatched(CpuCore cpu, Watchpoint w, Span<byte> into)
+    {
+        if (w.Space == WatchSpace.Linear)
+        {
+            return cpu.DebugRead(w.Start, into);
+        }
+
+        if ((ulong)w.Start + w.Length > _m.Memory.Size)
+        {
+            return false;
+        }
+
+        _m.Memory.Read(w.Start, into);
+        return true;
     }
 
     private Watchpoint? WatchHit(AccessExplanation access)
