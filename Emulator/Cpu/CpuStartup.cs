@@ -24,12 +24,21 @@ public sealed partial class Cpu
     /// <summary>Told when software changes IA32_APIC_BASE's global enable bit (bit 11).</summary>
     public Action<bool>? ApicEnableChanged;
 
-    /// <summary>INIT: reset the architectural state and wait for a STARTUP IPI. Clocks and counters are kept.</summary>
+    /// <summary>
+    /// INIT: reset the architectural state and wait for a STARTUP IPI. Clocks and counters are
+    /// kept, and so are the MSRs (SDM Vol. 3 9.1: INIT leaves the caches, MSRs and MTRRs unchanged).
+    /// </summary>
     public void ApplyInit()
     {
         long cycles = Cycles;
         long instructions = Instructions;
+        var msrs = Msrs.ToArray();
         Reset();
+        foreach (var (msr, value) in msrs)
+        {
+            Msrs[msr] = value;
+        }
+
         Cycles = cycles;
         Instructions = instructions;
         State = RunState.WaitForSipi;
