@@ -174,25 +174,16 @@ public static partial class BenchCommand
         Settings Settings,
         IReadOnlyList<Result> Results,
         double StartupMilliseconds,
-        bool CycleTimingAvailable,
         string HostCpu,
         int HostProcessors);
 
     /// <summary>Runs every selected workload in every selected timing mode.</summary>
     public static Report RunAll(Settings s, TextWriter? progress)
     {
-        bool? cycleAvailable = null;
         double startup = double.NaN;
         var results = new List<Result>();
         foreach (var timing in s.Timings)
         {
-            // Probed when first needed, so that the start-up time is that of the first real run.
-            if (timing == TimingMode.Cycle && !(cycleAvailable ??= CycleTimingActive(s)))
-            {
-                progress?.WriteLine("bench: cycle timing is not in this build (cycles == instructions); skipping the cycle rows");
-                continue;
-            }
-
             foreach (string w in s.Workloads)
             {
                 foreach (int cpus in w == "counter" ? s.CounterCpus : [1])
@@ -211,7 +202,7 @@ public static partial class BenchCommand
             }
         }
 
-        return new Report(s, results, startup, cycleAvailable ?? false, HostCpuModel(), Environment.ProcessorCount);
+        return new Report(s, results, startup, HostCpuModel(), Environment.ProcessorCount);
     }
 
     /// <summary>The guest command line for a workload: about 8 x iterations instructions each.</summary>
@@ -325,22 +316,6 @@ public static partial class BenchCommand
             Problem = problem,
         };
         return (result, startup);
-    }
-
-    /// <summary>A short cycle-mode run: does this build's cycle mode charge anything but one cycle per instruction?</summary>
-    private static bool CycleTimingActive(Settings s)
-    {
-        var bytes = GuestImages.TryGet("bench");
-        if (bytes is null)
-        {
-            return false;
-        }
-
-        var config = s.Machine with { Cpus = 1, Timing = TimingMode.Cycle, CommandLine = "work=alu iters=1000", MaxInstructions = null, MaxCycles = null };
-        using var m = new Machine(config);
-        m.Load("embedded:bench", bytes);
-        var r = m.Run();
-        return r.Reason == StopReason.GuestExit && r.Cycles != r.Instructions;
     }
 
     [GeneratedRegex(@"bench: work=\S+ cpus=\d+ region_instructions=(?<n>\d+) check=(?<check>\S+)")]
@@ -457,11 +432,6 @@ public static partial class BenchCommand
     {
         var inv = CultureInfo.InvariantCulture;
         w.WriteLine(string.Create(inv, $"host: {report.HostCpu}, {report.HostProcessors} processors; .NET {Environment.Version}; start-up to first guest instruction {report.StartupMilliseconds:F0} ms"));
-        if (report.Settings.Timings.Contains(TimingMode.Cycle) && !report.CycleTimingAvailable)
-        {
-            w.WriteLine("cycle timing: not in this build yet (its rows are left out)");
-        }
-
         w.WriteLine($"{"workload",-12} {"timing",-10} {"vCPUs",5} {"instructions",14} {"seconds",8} {"MIPS",8} {"MIPS/vCPU",9} {"region MIPS",11} {"peak RSS",9}  check");
         foreach (var r in report.Results)
         {
@@ -493,7 +463,6 @@ public static partial class BenchCommand
             }
 
             WriteDouble(j, "startup_ms", report.StartupMilliseconds);
-            j.WriteBoolean("cycle_timing_available", report.CycleTimingAvailable);
             j.WriteStartArray("results");
             foreach (var r in report.Results)
             {

@@ -152,7 +152,11 @@ public sealed class ExecutionControl
         return w;
     }
 
-    public int RemoveWatchpoints(Predicate<Watchpoint> match) => _watchpoints.RemoveAll(match);
+    public int RemoveWatchpoints(Predicate<Watchpoint> match)
+    {
+        _watchedBefore.Clear(); // snapshots are taken afresh before the next step
+        return _watchpoints.RemoveAll(match);
+    }
 
     /// <summary>
     /// Runs the machine as <paramref name="actions"/> (one per CPU) ask until a breakpoint or
@@ -354,6 +358,7 @@ public sealed class ExecutionControl
     // The watched bytes before a step, one buffer per write/access watchpoint (reused: the
     // watch loop steps every instruction); null where the range was unreadable.
     private readonly Dictionary<int, byte[]?> _watchedBefore = [];
+    private readonly byte[] _watchedNow = new byte[MaxValueWatch];
 
     /// <summary>Longest range whose value is compared around each step (larger ranges are checked on explicit operands only).</summary>
     public const uint MaxValueWatch = 4096;
@@ -378,7 +383,6 @@ public sealed class ExecutionControl
 
     private Watchpoint? ChangedWatchpoint(CpuCore cpu)
     {
-        Span<byte> now = stackalloc byte[(int)MaxValueWatch];
         foreach (var w in _watchpoints)
         {
             if (w.Kind == WatchKind.Read || w.Length > MaxValueWatch ||
@@ -387,7 +391,7 @@ public sealed class ExecutionControl
                 continue;
             }
 
-            var current = now[..(int)w.Length];
+            var current = _watchedNow.AsSpan(0, (int)w.Length);
             if (ReadWatched(cpu, w, current) && !current.SequenceEqual(before))
             {
                 return w;
