@@ -28,7 +28,9 @@
 # when missing. Bochs runs headless with its VNC display library ('rfb', not
 # waiting for a client: Debian's build has no 'nogui'), inside a private network
 # namespace (`unshare -rn`) when the host allows one, so its listening socket
-# is nobody's business. Debian's Bochs has its internal debugger compiled in; a
+# is nobody's business. Its sound drivers are the dummy ones: on a host without a
+# sound card, Debian's Bochs 2.7 aborts (a libc buffer-overflow check) after
+# ALSA fails to open, even with the speaker disabled. Debian's Bochs has its internal debugger compiled in; a
 # command file makes it continue at once. The guest ends a Bochs run through
 # Bochs's shutdown port (0x8900).
 #
@@ -173,6 +175,7 @@ clock: sync=none, time0=1
 display_library: rfb, options="timeout=0"
 mouse: enabled=0
 speaker: enabled=0
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
 log: $work/bochs.log
 panic: action=fatal
 error: action=report
