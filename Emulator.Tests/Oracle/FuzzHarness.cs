@@ -125,7 +125,7 @@ public static class FuzzHarness
     /// caches in cycle timing), each running its own program in its own mode on the same
     /// memory: they can overwrite each other's code, tables and stacks, as real CPUs can.
     /// </summary>
-    private static string? RunShared(FuzzCase fuzz)
+    internal static string? RunShared(FuzzCase fuzz, int? jitThreshold = null, Action<Machine>? inspect = null)
     {
         int n = fuzz.Cpus.Length;
         if (n is < 1 or > 4 || fuzz.Cpus.Count(c => c.Env == FuzzEnv.Real) > 1 || fuzz.Cpus.Any(c => c.Env == FuzzEnv.Smp2))
@@ -154,9 +154,16 @@ public static class FuzzHarness
             {
                 SetUpProtected(machine.Memory, cpu, slot++ * SlotSize, program, env is FuzzEnv.Ring3 or FuzzEnv.Ring3Paging, env is FuzzEnv.Ring0Paging or FuzzEnv.Ring3Paging);
             }
+
+            if (jitThreshold is int threshold)
+            {
+                cpu.JitThreshold = threshold;
+            }
         }
 
-        return CheckMachine(machine, machine.Run());
+        string? problem = CheckMachine(machine, machine.Run());
+        inspect?.Invoke(machine);
+        return problem;
     }
 
     /// <summary>

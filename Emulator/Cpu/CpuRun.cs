@@ -185,7 +185,15 @@ public sealed unsafe partial class Cpu
     /// Blocks entered this many times are compiled to IL and run compiled from then on
     /// (<see cref="BlockCompiler"/>); 0 (the default) keeps every block interpreted.
     /// </summary>
-    public int JitThreshold;
+    public int JitThreshold = ForcedJitThreshold ?? 0;
+
+    /// <summary>
+    /// The threshold the <c>EMU_JIT_THRESHOLD</c> environment variable forces on every CPU (a
+    /// positive number; null when unset): overrides <c>--jit</c> so that a whole test suite can
+    /// run with the JIT, e.g. every block compiled on its first entry with 1.
+    /// </summary>
+    public static readonly int? ForcedJitThreshold =
+        int.TryParse(Environment.GetEnvironmentVariable("EMU_JIT_THRESHOLD"), out int forced) && forced > 0 ? forced : null;
 
     /// <summary>The <see cref="JitThreshold"/> the <c>--jit on</c> option sets.</summary>
     public const int DefaultJitThreshold = 64;
@@ -222,7 +230,10 @@ public sealed unsafe partial class Cpu
         ref MicroOp first = ref MemoryMarshal.GetArrayDataReference(ops);
         int i = 0;
         int r = Exec.Next;
-        if (JitThreshold > 0 && block.ExecCount >= JitThreshold)
+        // A block whose code keeps being rewritten waits longer at each rewrite before it is
+        // compiled again (JitShift, see CodeCache), so self-modifying code does not pay a
+        // compile per rewrite.
+        if (JitThreshold > 0 && block.ExecCount >= (long)JitThreshold << block.JitShift)
         {
             // A hot block runs as compiled IL: the same handlers, tests and exits as the
             // loops below, unrolled (see BlockCompiler).

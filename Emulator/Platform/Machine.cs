@@ -91,7 +91,7 @@ public sealed class Machine : IDisposable, IMachineControl
             {
                 ApicId = i,
                 LogicalProcessorCount = 1,
-                JitThreshold = config.Jit ? CpuCore.DefaultJitThreshold : 0,
+                JitThreshold = CpuCore.ForcedJitThreshold ?? (config.Jit ? CpuCore.DefaultJitThreshold : 0),
             };
         }
 

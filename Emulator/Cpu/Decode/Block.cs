@@ -55,5 +55,13 @@ public sealed class Block
     /// <summary>Whether <see cref="Compiled"/> was compiled for the cycle mode (with the slice-limit checks).</summary>
     public bool CompiledForCycles;
 
+    /// <summary>
+    /// The JIT threshold is shifted left by this: 2 for each time code on the block's (first)
+    /// physical page was rewritten before the block was decoded, so code that keeps being
+    /// rewritten is compiled ever more rarely (each compile costs far more than interpreting
+    /// the block a few times) and code on stable pages is compiled as soon as it is hot.
+    /// </summary>
+    public int JitShift;
+
     public const uint NoPage = 0xFFFFFFFF;
 }

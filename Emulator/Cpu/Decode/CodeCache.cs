@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Emulator.Memory;
 using Iced.Intel;
 
@@ -18,6 +19,12 @@ public sealed class CodeCache : ICodeWriteObserver
     private readonly byte[] _codePage;
     private readonly Dictionary<(uint Phys, uint Eip, bool Code32), Block> _blocks = [];
     private readonly Dictionary<uint, List<Block>> _byPage = [];
+
+    // The JIT back-off of physical pages whose code was rewritten (Block.JitShift), by page number.
+    private readonly Dictionary<uint, int> _rewrites = [];
+
+    /// <summary>The largest <see cref="Block.JitShift"/>: a block on a page rewritten ten times or more waits 2^20 times the threshold.</summary>
+    private const int MaxJitShift = 20;
     private readonly List<Cpu> _cpus = [];
     private readonly byte[] _fetch = new byte[4096 + 32];
     private readonly MicroOp[] _scratch = new MicroOp[MaxBlockInstructions];
@@ -109,6 +116,11 @@ public sealed class CodeCache : ICodeWriteObserver
             }
 
             _codePage[p] = 0;
+
+            // Code on this page was rewritten: blocks decoded from it later wait longer before
+            // they are compiled (see Block.JitShift).
+            ref int rewrites = ref CollectionsMarshal.GetValueRefOrAddDefault(_rewrites, p, out _);
+            rewrites = Math.Min(rewrites + 2, MaxJitShift);
             if (_byPage.Remove(p << PhysicalMemory.PageShift, out var list))
             {
                 foreach (var b in list)
@@ -271,6 +283,11 @@ public sealed class CodeCache : ICodeWriteObserver
         var ops = new MicroOp[count];
         Array.Copy(_scratch, ops, count);
         var block = new Block(ops, eip, linear, phys, usedPage2 ? page2 : Block.NoPage, code32);
+        if (_rewrites.Count > 0 && _rewrites.TryGetValue(phys >> PhysicalMemory.PageShift, out int shift))
+        {
+            block.JitShift = shift;
+        }
+
         _blocks[(phys, eip, code32)] = block;
         Register(phys & ~0xFFFu, block);
         if (usedPage2)

@@ -1,0 +1,54 @@
+using Emulator.Platform;
+using Xunit.Abstractions;
+
+namespace Emulator.Tests.Oracle;
+
+/// <summary>
+/// The JIT against the interpreter on the shared-memory fuzz programs (three CPUs rewriting each
+/// other's code): every CPU must end with the same state, instruction and cycle counts whether
+/// its blocks are interpreted or compiled on their second entry. JIT_PROBE=FILE replays the
+/// cases of a fuzz failure file (one per line) instead of drawing new ones.
+/// </summary>
+public class JitDifferentialFuzzTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(TimingMode.Functional)]
+    [InlineData(TimingMode.Cycle)]
+    public void CompiledBlocksMatchTheInterpreter(TimingMode timing)
+    {
+        var cases = new List<FuzzCase>();
+        if (Environment.GetEnvironmentVariable("JIT_PROBE") is { } file)
+        {
+            cases.AddRange(File.ReadAllLines(file).Select(FuzzCase.Parse).OfType<FuzzCase>().Where(c => c.Timing == timing));
+        }
+        else
+        {
+            var rng = new Random(unchecked((FuzzTests.Seed * 43) + (int)timing));
+            for (int i = 0; i < FuzzTests.Programs(12); i++)
+            {
+                cases.Add(FuzzTests.Shared(timing, rng));
+            }
+        }
+
+        long compiledBefore = Emulator.Cpu.Compile.BlockCompiler.Compiled;
+        foreach (var fuzz in cases)
+        {
+            string interpreted = Digest(fuzz, 0);
+            string compiled = Digest(fuzz, 2);
+            Assert.True(interpreted == compiled, $"{fuzz.Format()}\ninterpreter: {interpreted}\ncompiled:    {compiled}");
+        }
+
+        output.WriteLine($"{cases.Count} cases, {Emulator.Cpu.Compile.BlockCompiler.Compiled - compiledBefore} blocks compiled (process-wide, other tests included)");
+    }
+
+    private static string Digest(FuzzCase fuzz, int jitThreshold)
+    {
+        string digest = string.Empty;
+        string? problem = FuzzHarness.RunShared(fuzz, jitThreshold, m =>
+            digest = $"decoded {m.Code.BlocksDecoded} invalidated {m.Code.BlocksInvalidated}; " +
+                string.Join(" | ", m.Cpus.Select(c =>
+                    $"cpu{c.Id} {c.State} ins {c.Instructions} cyc {c.Cycles} eip {c.Eip:x} efl {c.GetEflags():x} " +
+                    string.Join(" ", Enumerable.Range(0, 8).Select(r => c.RegDword(r * 4).ToString("x"))))));
+        return (problem ?? "ok") + "; " + digest;
+    }
+}
