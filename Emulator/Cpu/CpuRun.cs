@@ -82,6 +82,7 @@ public sealed unsafe partial class Cpu
     {
         long startInstructions = Instructions;
         long instructionEnd = instructionLimit == long.MaxValue ? long.MaxValue : Instructions + instructionLimit;
+        _instructionEnd = instructionEnd;
         _sliceLimit = cycleLimit;
         SliceEndRequested = false;
         while (State == RunState.Running && Cycles < _sliceLimit && Instructions < instructionEnd && !SliceEndRequested)
@@ -198,6 +199,47 @@ public sealed unsafe partial class Cpu
     /// <summary>The <see cref="JitThreshold"/> the <c>--jit on</c> option sets.</summary>
     public const int DefaultJitThreshold = 64;
 
+    /// <summary>The instruction count at which the running <see cref="Run"/> ends (for <see cref="JitLoopBack"/>).</summary>
+    private long _instructionEnd = long.MaxValue;
+
+    /// <summary>
+    /// Called by a compiled block whose last instruction jumped back to its own start, with the
+    /// whole pass run: retires and charges the pass exactly as <see cref="ExecuteBlock"/> would,
+    /// then answers whether the <see cref="Run"/> loop would do nothing but enter the same block
+    /// again with a budget that holds all of it. If so it does that entry's bookkeeping and the
+    /// compiled code runs the next pass without returning; if not, the compiled block returns
+    /// with nothing left for the caller to count. The tests are Run's, in a cheaper order;
+    /// whatever one of them would handle (a debug trap, NMI, interrupt, breakpoint, single
+    /// step, slice or instruction limit, an invalidated block) sends the CPU back to Run.
+    /// </summary>
+    internal bool JitLoopBack(Block block)
+    {
+        int n = block.Ops.Length;
+        Instructions += n;
+        if (_cache is null)
+        {
+            Cycles += n;
+        }
+        else
+        {
+            ChargeBlock(block, n, Exec.Jump);
+        }
+
+        if (State != RunState.Running || SliceEndRequested || _debugTrapBits != 0 || InterruptShadow || AfterInstruction is not null ||
+            !block.Valid || Math.Min(_sliceLimit - Cycles, _instructionEnd - Instructions) < n ||
+            (_codeBreakpoints | (FlagsBase & (EFlags.TF | EFlags.RF))) != 0 || Code.HasBreakpoints ||
+            (!NmiBlocked && Nmi is { NmiPending: true }) ||
+            ((FlagsBase & EFlags.IF) != 0 && Interrupts is { HasPendingInterrupt: true }))
+        {
+            return false;
+        }
+
+        block.ExecCount++;
+        MovSsShadow = false;
+        ExitRequested = false;
+        return true;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private CompiledBlock CompileBlock(Block block)
     {
@@ -233,19 +275,27 @@ public sealed unsafe partial class Cpu
         // A block whose code keeps being rewritten waits longer at each rewrite before it is
         // compiled again (JitShift, see CodeCache), so self-modifying code does not pay a
         // compile per rewrite.
-        if (JitThreshold > 0 && block.ExecCount >= (long)JitThreshold << block.JitShift)
+        if (JitThreshold > 0 && n == ops.Length && block.ExecCount >= (long)JitThreshold << block.JitShift)
         {
-            // A hot block runs as compiled IL: the same handlers, tests and exits as the
-            // loops below, unrolled (see BlockCompiler).
+            // A hot block that fits the budget runs as compiled IL: the same handlers, tests
+            // and exits as the loops below, unrolled (see BlockCompiler). A block cut short by
+            // the budget runs interpreted.
             CompiledBlock? compiled = block.Compiled;
             if (compiled is null || block.CompiledForCycles != (_cache is not null))
             {
                 compiled = CompileBlock(block);
             }
 
-            int packed = compiled(this, ops, n, cycleLimit);
+            int packed = compiled(this);
             i = packed & 0xFFFF;
             r = packed >> 16;
+            if (i == 0)
+            {
+                // The block looped on itself and its last pass is already retired and counted
+                // (JitLoopBack); EIP is the block's start.
+                AfterInstruction?.Invoke(this);
+                return;
+            }
         }
         else if (_cache is null)
         {

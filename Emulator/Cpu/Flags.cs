@@ -278,6 +278,32 @@ public sealed unsafe partial class Cpu
     }
 
     /// <summary>
+    /// Writes CF and OF only (ROL, ROR), leaving the other status flags. <paramref name="cf"/> and
+    /// <paramref name="of"/> are 0 or 1. After a logic op or another CF/OF-only write the lazy
+    /// record stays lazy (the <see cref="LazyKind.Explicit"/> kind keeps ZF/SF/PF in the result
+    /// and takes CF/AF/OF as given; a logic op's AF is 0), so a rotate after XOR does not build
+    /// EFLAGS; after any other kind the flags are materialised as <see cref="SetArithFlags"/> does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void SetCarryOverflow(uint cf, uint of)
+    {
+        int kind = LazyOp & ~3;
+        if (kind == (int)LazyKind.Logic)
+        {
+            LazyOp = (int)LazyKind.Explicit | (LazyOp & 3);
+            LazyAux = cf | (of << 11);
+        }
+        else if (kind == (int)LazyKind.Explicit)
+        {
+            LazyAux = (LazyAux & EFlags.AF) | cf | (of << 11);
+        }
+        else
+        {
+            SetArithFlags(cf | (of << 11), EFlags.CF | EFlags.OF);
+        }
+    }
+
+    /// <summary>
     /// Evaluates condition code <paramref name="cc"/> (the low nibble of Jcc/SETcc/CMOVcc:
     /// O, NO, B, AE, E, NE, BE, A, S, NS, P, NP, L, GE, LE, G). The common compare-and-branch
     /// cases after SUB/CMP and logic ops are answered from the operands directly, without

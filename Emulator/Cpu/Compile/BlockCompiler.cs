@@ -6,11 +6,13 @@ using Emulator.Cpu.Execute;
 namespace Emulator.Cpu.Compile;
 
 /// <summary>
-/// A hot block compiled to IL: runs the first <c>n</c> of the block's micro-ops exactly as the
-/// interpreter loop would and returns how many it ran (low 16 bits) and the last handler's
-/// result (<see cref="Exec"/>, bits 16 and up).
+/// A hot block compiled to IL, bound to its <see cref="Block"/>: runs the whole block exactly as
+/// the interpreter loop would (the caller guarantees an instruction budget of at least the
+/// block's length) and returns how many micro-ops of the last pass it ran (low 16 bits) and the
+/// last handler's result (<see cref="Exec"/>, bits 16 and up). 0 ops means the block looped on
+/// itself and its last pass was already retired and counted (see <see cref="Cpu.JitLoopBack"/>).
 /// </summary>
-public delegate int CompiledBlock(Cpu cpu, MicroOp[] ops, int n, long cycleLimit);
+public delegate int CompiledBlock(Cpu cpu);
 
 /// <summary>
 /// Compiles hot blocks into <see cref="DynamicMethod"/>s (the <c>--jit on</c> option).
@@ -18,12 +20,22 @@ public delegate int CompiledBlock(Cpu cpu, MicroOp[] ops, int n, long cycleLimit
 /// The compiled method is the interpreter loop unrolled for one block: for each micro-op a
 /// direct call of its handler (the handler method is found from the micro-op's function
 /// pointer, so the JIT can inline it) with the micro-op passed by reference from the block's
-/// array, then the same tests the loop makes after every instruction, in the same order: the
-/// handler's result, <see cref="Cpu.ExitRequested"/>, the instruction budget and, in the
-/// cycle mode, the slice's cycle limit against the block's static-cost prefix sum (a
-/// constant here). So retirement, faults (EIP and the pending exception are set by the
-/// handlers and the caller exactly as for the interpreter), cycle charges and the points where
-/// a slice ends are the interpreter's: the compiled form changes speed, not results.
+/// array, then the tests the loop makes after every instruction that can fire: the handler's
+/// result; <see cref="Cpu.ExitRequested"/> except after handlers that never set it (register
+/// moves and arithmetic: no memory, port or system access); in the cycle mode the slice's
+/// cycle limit against the block's static-cost prefix sum (a constant here). The instruction
+/// budget is not tested: the CPU runs a compiled block only when the whole block fits its
+/// budget (see <see cref="Cpu"/>.ExecuteBlock). So retirement, faults (EIP and the pending
+/// exception are set by the handlers and the caller exactly as for the interpreter), cycle
+/// charges and the points where a slice ends are the interpreter's: the compiled form
+/// changes speed, not results.
+///
+/// A block whose last instruction jumps back to its own start (a loop in one block) loops
+/// inside the compiled code: at the jump it retires and charges the pass as the caller would
+/// and asks <see cref="Cpu.JitLoopBack"/> whether the CPU loop would do anything but enter
+/// this block again with a budget that holds it (an interrupt, NMI, debug trap, breakpoint,
+/// slice end, the block invalidated); if not, it starts the next pass without leaving.
+///
 /// Self-modifying code: a compiled block belongs to its <see cref="Block"/>, which a write to
 /// its code invalidates like any decoded block; the writer leaves the block through
 /// <see cref="Cpu.ExitRequested"/> as in the interpreter.
@@ -36,7 +48,26 @@ public static class BlockCompiler
 
     private static readonly FieldInfo CyclesField = typeof(Cpu).GetField(nameof(Cpu.Cycles))!;
 
+    private static readonly FieldInfo EipField = typeof(Cpu).GetField(nameof(Cpu.Eip))!;
+
+    private static readonly FieldInfo SliceLimitField = typeof(Cpu).GetField("_sliceLimit", BindingFlags.Instance | BindingFlags.NonPublic)!;
+
+    private static readonly MethodInfo OpsGetter = typeof(Block).GetProperty(nameof(Block.Ops))!.GetGetMethod()!;
+
+    private static readonly MethodInfo LoopBack = typeof(Cpu).GetMethod(nameof(Cpu.JitLoopBack), BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)!;
+
     private static readonly Lazy<Dictionary<nint, MethodInfo>> HandlerMap = new(FindHandlers);
+
+    /// <summary>
+    /// Handlers that never set <see cref="Cpu.ExitRequested"/> (nor end the slice): they touch
+    /// only registers and the lazy flags, so the compiled block skips the test after them.
+    /// </summary>
+    private static readonly HashSet<(string Type, string Method)> NoExitHandlers =
+    [
+        ("DataMove", "MovRR"), ("DataMove", "MovRI"), ("DataMove", "Lea32"), ("DataMove", "Lea16"),
+        ("Alu", "RR"), ("Alu", "RI"), ("Alu", "UnaryR"),
+        ("Shift", "RI"), ("Shift", "RC"),
+    ];
 
     /// <summary>Blocks compiled (all CPUs, process-wide).</summary>
     public static long Compiled => _compiled;
@@ -50,23 +81,34 @@ public static class BlockCompiler
     public static unsafe CompiledBlock Compile(Block block, int[]? prefix)
     {
         MicroOp[] ops = block.Ops;
+        // Bound to the block (a closed delegate over the first argument: called without the
+        // argument-shuffling thunk an open static delegate needs).
         var dm = new DynamicMethod("block_" + block.Linear.ToString("x8"), typeof(int),
-            [typeof(Cpu), typeof(MicroOp[]), typeof(int), typeof(long)], typeof(BlockCompiler).Module, skipVisibility: true);
+            [typeof(Block), typeof(Cpu)], typeof(BlockCompiler).Module, skipVisibility: true);
         ILGenerator il = dm.GetILGenerator();
         LocalBuilder result = il.DeclareLocal(typeof(int));
         LocalBuilder count = il.DeclareLocal(typeof(int));
+        LocalBuilder opsLocal = il.DeclareLocal(typeof(MicroOp[]));
         Label exit = il.DefineLabel();
+        Label top = il.DefineLabel();
         Dictionary<nint, MethodInfo> handlers = HandlerMap.Value;
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Call, OpsGetter);
+        il.Emit(OpCodes.Stloc, opsLocal);
+        il.MarkLabel(top);
         for (int k = 0; k < ops.Length; k++)
         {
-            il.Emit(OpCodes.Ldarg_0);
             il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldloc, opsLocal);
             il.Emit(OpCodes.Ldc_I4, k);
             il.Emit(OpCodes.Ldelema, typeof(MicroOp));
             nint fn = (nint)ops[k].Fn;
+            bool canExit = true;
             if (handlers.TryGetValue(fn, out MethodInfo? target))
             {
                 il.Emit(OpCodes.Call, target);
+                MethodInfo def = target.IsGenericMethod ? target.GetGenericMethodDefinition() : target;
+                canExit = !NoExitHandlers.Contains((def.DeclaringType!.Name, def.Name));
             }
             else
             {
@@ -78,33 +120,57 @@ public static class BlockCompiler
             il.Emit(OpCodes.Stloc, result);
             il.Emit(OpCodes.Ldc_I4, k + 1);
             il.Emit(OpCodes.Stloc, count);
-
-            // if (r != Exec.Next || cpu.ExitRequested) leave
-            il.Emit(OpCodes.Ldloc, result);
-            il.Emit(OpCodes.Brtrue, exit);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldfld, ExitRequestedField);
-            il.Emit(OpCodes.Brtrue, exit);
             if (k + 1 == ops.Length)
             {
                 break;
             }
 
-            // if (n <= k + 1) leave: the instruction budget
-            il.Emit(OpCodes.Ldarg_2);
-            il.Emit(OpCodes.Ldc_I4, k + 1);
-            il.Emit(OpCodes.Ble, exit);
+            // if (r != Exec.Next || cpu.ExitRequested) leave
+            il.Emit(OpCodes.Ldloc, result);
+            il.Emit(OpCodes.Brtrue, exit);
+            if (canExit)
+            {
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldfld, ExitRequestedField);
+                il.Emit(OpCodes.Brtrue, exit);
+            }
+
             if (prefix is not null)
             {
-                // if (cpu.Cycles + static cost of ops 0..k >= cycleLimit) leave
+                // if (cpu.Cycles + static cost of ops 0..k >= slice limit) leave
                 int i = (k + 1) * 3;
-                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldarg_1);
                 il.Emit(OpCodes.Ldfld, CyclesField);
                 il.Emit(OpCodes.Ldc_I8, (long)prefix[i] + prefix[i + 1] + prefix[i + 2]);
                 il.Emit(OpCodes.Add);
-                il.Emit(OpCodes.Ldarg_3);
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldfld, SliceLimitField);
                 il.Emit(OpCodes.Bge, exit);
             }
+        }
+
+        if (ops[^1].Imm == block.StartEip)
+        {
+            // The last instruction may jump back to the block's start (a near JMP or Jcc to it):
+            // if (r == Exec.Jump && !cpu.ExitRequested && cpu.Eip == StartEip && cpu.JitLoopBack(block)) goto top
+            il.Emit(OpCodes.Ldloc, result);
+            il.Emit(OpCodes.Ldc_I4, Exec.Jump);
+            il.Emit(OpCodes.Bne_Un, exit);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldfld, ExitRequestedField);
+            il.Emit(OpCodes.Brtrue, exit);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldfld, EipField);
+            il.Emit(OpCodes.Ldc_I4, unchecked((int)block.StartEip));
+            il.Emit(OpCodes.Bne_Un, exit);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Call, LoopBack);
+            il.Emit(OpCodes.Brtrue, top);
+
+            // The pass is retired and counted: report 0 ops.
+            il.Emit(OpCodes.Ldc_I4, Exec.Jump << 16);
+            il.Emit(OpCodes.Ret);
         }
 
         il.MarkLabel(exit);
@@ -115,7 +181,7 @@ public static class BlockCompiler
         il.Emit(OpCodes.Or);
         il.Emit(OpCodes.Ret);
         Interlocked.Increment(ref _compiled);
-        return dm.CreateDelegate<CompiledBlock>();
+        return (CompiledBlock)dm.CreateDelegate(typeof(CompiledBlock), block);
     }
 
     /// <summary>

@@ -91,7 +91,7 @@ public struct RolOp : IShiftOp
         uint r = n == 0 ? dst : ((dst << n) | (dst >> (S.Bits - n))) & S.Mask;
         uint cf = r & 1;
         uint of = cf ^ (r >> (S.Bits - 1));
-        c.SetArithFlags(cf | (of << 11), EFlags.CF | EFlags.OF);
+        c.SetCarryOverflow(cf, of);
         return r;
     }
 }
@@ -110,7 +110,7 @@ public struct RorOp : IShiftOp
         uint r = n == 0 ? dst : ((dst >> n) | (dst << (S.Bits - n))) & S.Mask;
         uint cf = r >> (S.Bits - 1);
         uint of = (cf ^ (r >> (S.Bits - 2))) & 1;
-        c.SetArithFlags(cf | (of << 11), EFlags.CF | EFlags.OF);
+        c.SetCarryOverflow(cf, of);
         return r;
     }
 }
