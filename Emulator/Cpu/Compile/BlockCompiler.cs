@@ -69,6 +69,62 @@ public static class BlockCompiler
         ("Shift", "RI"), ("Shift", "RC"),
     ];
 
+    /// <summary>A micro-op field passed to a <see cref="JitKernels"/> method as a constant.</summary>
+    private enum Field
+    {
+        Seg,
+        Base,
+        Index,
+        Scale,
+        Disp,
+        Addr16,
+        Dst,
+        Src,
+        Imm,
+        Cc,
+        NextEip,
+    }
+
+    private static readonly Field[] Mem = [Field.Seg, Field.Base, Field.Index, Field.Scale, Field.Disp, Field.Addr16];
+
+    /// <summary>
+    /// Handlers compiled as their <see cref="JitKernels"/> twin (same name and generic
+    /// arguments), with these fields of the op as constant arguments after the CPU.
+    /// </summary>
+    private static readonly Dictionary<(string Type, string Method), (string Name, Field[] Args)> Specialised = new()
+    {
+        [("DataMove", "MovRR")] = ("MovRR", [Field.Dst, Field.Src]),
+        [("DataMove", "MovRI")] = ("MovRI", [Field.Dst, Field.Imm]),
+        [("DataMove", "MovRM")] = ("MovRM", [.. Mem, Field.Dst]),
+        [("DataMove", "MovMR")] = ("MovMR", [.. Mem, Field.Src]),
+        [("DataMove", "MovMI")] = ("MovMI", [.. Mem, Field.Imm]),
+        [("Alu", "RR")] = ("AluRR", [Field.Dst, Field.Src]),
+        [("Alu", "RI")] = ("AluRI", [Field.Dst, Field.Imm]),
+        [("Alu", "RM")] = ("AluRM", [.. Mem, Field.Dst]),
+        [("Alu", "MR")] = ("AluMR", [.. Mem, Field.Src]),
+        [("Alu", "MI")] = ("AluMI", [.. Mem, Field.Imm]),
+        [("Alu", "UnaryR")] = ("UnaryR", [Field.Dst]),
+        [("Shift", "RI")] = ("ShiftRI", [Field.Dst, Field.Imm]),
+        [("Branch", "Jcc")] = ("Jcc", [Field.Cc, Field.Imm, Field.NextEip]),
+        [("Branch", "JmpRel")] = ("JmpRel", [Field.Imm]),
+    };
+
+    private static int FieldValue(in MicroOp op, Field f) => f switch
+    {
+        Field.Seg => op.Seg,
+        Field.Base => op.Base,
+        Field.Index => op.Index,
+        Field.Scale => op.Scale,
+        Field.Disp => unchecked((int)op.Disp),
+        Field.Addr16 => (op.Flags & OpFlags.Addr16) != 0 ? 1 : 0,
+        Field.Dst => op.Dst,
+        Field.Src => op.Src,
+        Field.Imm => unchecked((int)op.Imm),
+        Field.Cc => op.Cc,
+        Field.NextEip => unchecked((int)op.NextEip),
+        _ => throw new ArgumentOutOfRangeException(nameof(f)),
+    };
+
     /// <summary>Blocks compiled (all CPUs, process-wide).</summary>
     public static long Compiled => _compiled;
 
@@ -98,23 +154,45 @@ public static class BlockCompiler
         il.MarkLabel(top);
         for (int k = 0; k < ops.Length; k++)
         {
-            il.Emit(OpCodes.Ldarg_1);
-            il.Emit(OpCodes.Ldloc, opsLocal);
-            il.Emit(OpCodes.Ldc_I4, k);
-            il.Emit(OpCodes.Ldelema, typeof(MicroOp));
             nint fn = (nint)ops[k].Fn;
             bool canExit = true;
-            if (handlers.TryGetValue(fn, out MethodInfo? target))
+            MethodInfo? target = handlers.GetValueOrDefault(fn);
+            (string? Name, Field[]? Args) kernel = default;
+            if (target is not null)
             {
-                il.Emit(OpCodes.Call, target);
                 MethodInfo def = target.IsGenericMethod ? target.GetGenericMethodDefinition() : target;
-                canExit = !NoExitHandlers.Contains((def.DeclaringType!.Name, def.Name));
+                var key = (def.DeclaringType!.Name, def.Name);
+                canExit = !NoExitHandlers.Contains(key);
+                kernel = Specialised.GetValueOrDefault(key);
+            }
+
+            il.Emit(OpCodes.Ldarg_1);
+            if (kernel.Name is not null)
+            {
+                // The handler's kernel twin with the op's fields as constants.
+                foreach (Field f in kernel.Args!)
+                {
+                    il.Emit(OpCodes.Ldc_I4, FieldValue(in ops[k], f));
+                }
+
+                MethodInfo km = typeof(JitKernels).GetMethod(kernel.Name)!;
+                il.Emit(OpCodes.Call, km.IsGenericMethodDefinition ? km.MakeGenericMethod(target!.GetGenericArguments()) : km);
             }
             else
             {
-                il.Emit(OpCodes.Ldc_I8, (long)fn);
-                il.Emit(OpCodes.Conv_I);
-                il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, typeof(int), HandlerParameters, null);
+                il.Emit(OpCodes.Ldloc, opsLocal);
+                il.Emit(OpCodes.Ldc_I4, k);
+                il.Emit(OpCodes.Ldelema, typeof(MicroOp));
+                if (target is not null)
+                {
+                    il.Emit(OpCodes.Call, target);
+                }
+                else
+                {
+                    il.Emit(OpCodes.Ldc_I8, (long)fn);
+                    il.Emit(OpCodes.Conv_I);
+                    il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, typeof(int), HandlerParameters, null);
+                }
             }
 
             il.Emit(OpCodes.Stloc, result);
