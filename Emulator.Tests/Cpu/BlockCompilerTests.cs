@@ -1,4 +1,5 @@
 using Emulator.Cpu;
+using Emulator.Platform;
 using Emulator.Tests.Integration;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
@@ -15,34 +16,51 @@ public class BlockCompilerTests
     private const uint Code = CpuHarness.CodeBase;
     private const uint Data = CpuHarness.DataBase;
 
-    private static (uint[] Regs, long Instructions, long Cycles, uint Eip, byte[] Data, RunState State) Run(Action<Assembler> code, int jitThreshold, long budget = 1_000_000)
+    private const uint FsBase = 0x30000;
+
+    private static (uint[] Regs, long Instructions, long Cycles, uint Eip, byte[] Data, RunState State) Run(Action<Assembler> code, int jitThreshold, long budget = 1_000_000, Action<CpuHarness>? setup = null, int kernelFactor = 1)
     {
         using var h = CpuHarness.Flat32(code);
         h.Cpu.JitThreshold = jitThreshold;
+        h.Cpu.JitKernelFactor = kernelFactor;
+        setup?.Invoke(h);
         h.Cpu.Run(long.MaxValue, budget);
-        var regs = new uint[8];
+        var regs = new uint[10];
         for (int i = 0; i < 8; i++)
         {
             regs[i] = h.Cpu.R(i);
         }
 
-        var data = new byte[64];
-        h.Memory.Read(Data, data);
+        regs[8] = h.Cpu.GetEflags();
+        regs[9] = (uint)h.Cpu.PendingVector;
+        var data = new byte[64 + 256];
+        h.Memory.Read(Data, data.AsSpan(0, 64));
+        h.Memory.Read(FsBase, data.AsSpan(64));
         return (regs, h.Cpu.Instructions, h.Cpu.Cycles, h.Cpu.Eip, data, h.Cpu.State);
     }
 
-    private static RunState AssertSameAsInterpreter(Action<Assembler> code, long budget = 1_000_000)
+    private static RunState AssertSameAsInterpreter(Action<Assembler> code, long budget = 1_000_000, Action<CpuHarness>? setup = null)
     {
-        var interpreted = Run(code, 0, budget);
-        var compiled = Run(code, 1, budget);
-        Assert.Equal(interpreted.State, compiled.State);
-        Assert.Equal(interpreted.Regs, compiled.Regs);
-        Assert.Equal(interpreted.Instructions, compiled.Instructions);
-        Assert.Equal(interpreted.Cycles, compiled.Cycles);
-        Assert.Equal(interpreted.Eip, compiled.Eip);
-        Assert.Equal(interpreted.Data, compiled.Data);
+        // Compiled with the specialised kernels from the first entry, and compiled without
+        // them first and again with them at the 16th entry (in the middle of the loops).
+        var interpreted = Run(code, 0, budget, setup);
+        var compiled = Run(code, 1, budget, setup);
+        foreach (var other in new[] { compiled, Run(code, 1, budget, setup, kernelFactor: 16) })
+        {
+            Assert.Equal(interpreted.State, other.State);
+            Assert.Equal(interpreted.Regs, other.Regs);
+            Assert.Equal(interpreted.Instructions, other.Instructions);
+            Assert.Equal(interpreted.Cycles, other.Cycles);
+            Assert.Equal(interpreted.Eip, other.Eip);
+            Assert.Equal(interpreted.Data, other.Data);
+        }
+
         return compiled.State;
     }
+
+    /// <summary>%fs: a data segment at <see cref="FsBase"/> with a 256-byte limit.</summary>
+    private static void SmallFs(CpuHarness h) =>
+        h.Cpu.Seg(Emulator.Cpu.Segmentation.SegReg.FS) = TestSystem.DataSegment(FsBase, 0xFF);
 
     [Fact]
     public void AHotLoopGivesTheInterpretersState()
@@ -150,6 +168,184 @@ public class BlockCompilerTests
         }
 
         Assert.Equal(expected, h.Cpu.Ebx);
+    }
+
+    [Fact]
+    public void EverySpecialisedFormGivesTheInterpretersState()
+    {
+        // The forms BlockCompiler emits as JitKernels with constant fields, at every operand
+        // size, with base, index, scale, displacement and a segment override, and the flags
+        // they leave read back through PUSHFD and conditional jumps; 300 iterations.
+        var state = AssertSameAsInterpreter(
+            a =>
+            {
+                var loop = a.CreateLabel();
+                var skip = a.CreateLabel();
+                var skip2 = a.CreateLabel();
+                a.mov(ecx, 300);
+                a.mov(esi, 0x12345678);
+                a.mov(edi, 8);
+                a.mov(ebp, 0);
+                a.Label(ref loop);
+                a.mov(eax, __dword_ptr.fs[edi + 4]);
+                a.mov(bx, __word_ptr.fs[edi * 2 + 16]);
+                a.mov(dl, __byte_ptr[Data + 3]);
+                a.mov(__dword_ptr.fs[edi * 4 + 32], esi);
+                a.mov(__word_ptr.fs[0x60], cx);
+                a.mov(__byte_ptr.fs[ebp + 0x70], cl);
+                a.mov(__dword_ptr[Data + 12], 0xCAFE);
+                a.mov(__word_ptr.fs[0x64], 0x1234);
+                a.mov(edx, esi);
+                a.mov(ax, 7);
+                a.add(eax, esi);
+                a.sub(ebx, ecx);
+                a.adc(edx, eax);
+                a.sbb(si, bx);
+                a.and(al, 0x5A);
+                a.or(edx, 0x100);
+                a.xor(bl, cl);
+                a.cmp(eax, __dword_ptr.fs[edi + 4]);
+                a.add(eax, __dword_ptr.fs[edi + 4]);
+                a.add(__dword_ptr.fs[edi * 4 + 32], eax);
+                a.sub(__word_ptr.fs[0x60], bx);
+                a.cmp(__dword_ptr[Data + 12], esi);
+                a.add(__dword_ptr.fs[8], 3);
+                a.xor(__byte_ptr.fs[0x70], 0x81);
+                a.cmp(__dword_ptr.fs[8], 1000);
+                a.test(__dword_ptr.fs[0x60], 0x8000);
+                a.inc(ebp);
+                a.neg(bx);
+                a.not(dl);
+                a.and(ebp, 0x3F);
+                a.xor(edx, ebx);
+                a.rol(edx, 3);
+                a.pushfd();
+                a.pop(__dword_ptr.fs[0x80]);
+                a.xor(eax, edx);
+                a.ror(eax, 5);
+                a.rol(eax, 1);
+                a.pushfd();
+                a.pop(__dword_ptr.fs[0x84]);
+                a.add(esi, eax);
+                a.rol(esi, 7);
+                a.pushfd();
+                a.pop(__dword_ptr.fs[0x88]);
+                a.shl(edx, 2);
+                a.sar(ebx, 1);
+                a.shr(al, 3);
+                a.jl(skip);
+                a.add(__dword_ptr.fs[0x8C], 1);
+                a.Label(ref skip);
+                a.cmp(esi, eax);
+                a.jb(skip2);
+                a.jmp(skip2);
+                a.Label(ref skip2);
+                a.dec(ecx);
+                a.jnz(loop);
+                a.hlt();
+            },
+            setup: h => h.Cpu.Seg(Emulator.Cpu.Segmentation.SegReg.FS) = TestSystem.DataSegment(FsBase, 0xFFFF));
+        Assert.Equal(RunState.Halted, state);
+    }
+
+    public static TheoryData<string> MemoryForms => ["load", "store", "store imm", "alu r,m", "alu m,r", "alu m,imm", "cmp m,imm"];
+
+    [Theory]
+    [MemberData(nameof(MemoryForms))]
+    public void AFaultAtEachSpecialisedMemoryFormStopsAtTheSameInstruction(string form)
+    {
+        // A loop that walks %fs (limit 0xFF) four bytes per pass: the access crosses the limit
+        // in the 64th pass, long after the block was compiled. Without an IDT the #GP shuts the
+        // CPU down with EIP at the faulting instruction and the instructions before it retired.
+        var state = AssertSameAsInterpreter(
+            a =>
+            {
+                var loop = a.CreateLabel();
+                a.mov(ecx, 1000);
+                a.xor(edi, edi);
+                a.Label(ref loop);
+                a.add(eax, ecx);
+                switch (form)
+                {
+                    case "load": a.mov(ebx, __dword_ptr.fs[edi + 4]); break;
+                    case "store": a.mov(__dword_ptr.fs[edi + 4], eax); break;
+                    case "store imm": a.mov(__dword_ptr.fs[edi + 4], 0x55); break;
+                    case "alu r,m": a.add(ebx, __dword_ptr.fs[edi + 4]); break;
+                    case "alu m,r": a.xor(__dword_ptr.fs[edi + 4], eax); break;
+                    case "alu m,imm": a.add(__dword_ptr.fs[edi + 4], 9); break;
+                    default: a.cmp(__dword_ptr.fs[edi + 4], 9); break;
+                }
+
+                a.add(edi, 4);
+                a.dec(ecx);
+                a.jnz(loop);
+                a.hlt();
+            },
+            setup: SmallFs);
+        Assert.Equal(RunState.Shutdown, state);
+    }
+
+    [Fact]
+    public void AOneInstructionSelfLoopStillCallsAfterInstructionEveryTime()
+    {
+        // "jmp $": a compiled one-op block that jumps to itself must not loop inside the
+        // compiled code while a per-instruction hook is set.
+        long Count(int threshold)
+        {
+            using var h = CpuHarness.Flat32(a =>
+            {
+                var self = a.CreateLabel();
+                a.Label(ref self);
+                a.jmp(self);
+            });
+            h.Cpu.JitThreshold = threshold;
+            long calls = 0;
+            h.Cpu.AfterInstruction = _ => calls++;
+            h.Cpu.Run(long.MaxValue, 500);
+            Assert.Equal(500, h.Cpu.Instructions);
+            return calls;
+        }
+
+        Assert.Equal(Count(0), Count(1));
+    }
+
+    [Theory]
+    [InlineData(TimingMode.Functional)]
+    [InlineData(TimingMode.Cycle)]
+    public void ALoopInsideACompiledBlockCountsTheSameOnAMachine(TimingMode timing)
+    {
+        // The ALU loop on a machine (slices, the cycle model's charges and slice ends inside a
+        // block, the instruction limit ending in the middle of a pass): instructions, cycles and
+        // registers as interpreted.
+        (long, long, uint, uint, uint, uint) RunIt(int threshold, int kernelFactor)
+        {
+            using var m = Emulator.Tests.Platform.FlatGuest.Boot(
+                new MachineConfig { Timing = timing, MaxInstructions = 123_457 },
+                a =>
+                {
+                    var loop = a.CreateLabel();
+                    a.mov(ecx, 100_000);
+                    a.Label(ref loop);
+                    a.mov(eax, __dword_ptr[Data]);
+                    a.add(ebx, eax);
+                    a.xor(edx, ebx);
+                    a.rol(edx, 3);
+                    a.mov(__dword_ptr[Data + 4], edx);
+                    a.add(__dword_ptr[Data + 8], 3);
+                    a.dec(ecx);
+                    a.jnz(loop);
+                    a.hlt();
+                });
+            m.Cpus[0].JitThreshold = threshold;
+            m.Cpus[0].JitKernelFactor = kernelFactor;
+            m.Run();
+            var c = m.Cpus[0];
+            return (c.Instructions, c.Cycles, c.Eip, c.Ecx, c.Edx, c.GetEflags());
+        }
+
+        var interpreted = RunIt(0, 1);
+        Assert.Equal(interpreted, RunIt(1, 1));
+        Assert.Equal(interpreted, RunIt(1, 256));
     }
 
     [Theory]

@@ -125,7 +125,7 @@ public static class FuzzHarness
     /// caches in cycle timing), each running its own program in its own mode on the same
     /// memory: they can overwrite each other's code, tables and stacks, as real CPUs can.
     /// </summary>
-    internal static string? RunShared(FuzzCase fuzz, int? jitThreshold = null, Action<Machine>? inspect = null)
+    internal static string? RunShared(FuzzCase fuzz, int? jitThreshold = null, Action<Machine>? inspect = null, int kernelFactor = Emulator.Cpu.Cpu.DefaultJitKernelFactor)
     {
         int n = fuzz.Cpus.Length;
         if (n is < 1 or > 4 || fuzz.Cpus.Count(c => c.Env == FuzzEnv.Real) > 1 || fuzz.Cpus.Any(c => c.Env == FuzzEnv.Smp2))
@@ -158,6 +158,7 @@ public static class FuzzHarness
             if (jitThreshold is int threshold)
             {
                 cpu.JitThreshold = threshold;
+                cpu.JitKernelFactor = kernelFactor;
             }
         }
 
@@ -346,7 +347,7 @@ public static class FuzzHarness
     /// 0x8000, starts the AP there with INIT and STARTUP (so the AP runs it in real mode), then
     /// runs it itself in protected mode. No IDT: a fault ends the machine with a triple fault.
     /// </summary>
-    private static string? RunMachine(byte[] program, TimingMode timing)
+    internal static string? RunMachine(byte[] program, TimingMode timing, int? jitThreshold = null, Action<Machine>? inspect = null, int kernelFactor = Emulator.Cpu.Cpu.DefaultJitKernelFactor)
     {
         const uint load = 0x100000, entry = load + 0x20, bspCode = load + 0x100, apCopy = load + 0x200;
         var img = new byte[0x200 + program.Length];
@@ -376,7 +377,18 @@ public static class FuzzHarness
 
         using var machine = new Machine(new MachineConfig { Cpus = 2, MemoryBytes = 8u << 20, Timing = timing, MaxInstructions = 2 * Budget, MaxCycles = CycleLimit(timing), QuantumOverride = timing == TimingMode.Functional ? 97 : null });
         machine.Load("fuzz", img);
-        return CheckMachine(machine, machine.Run());
+        if (jitThreshold is int threshold)
+        {
+            foreach (var cpu in machine.Cpus)
+            {
+                cpu.JitThreshold = threshold;
+                cpu.JitKernelFactor = kernelFactor;
+            }
+        }
+
+        string? problem = CheckMachine(machine, machine.Run());
+        inspect?.Invoke(machine);
+        return problem;
     }
 
     private static byte[] Assemble(Assembler a, uint at)

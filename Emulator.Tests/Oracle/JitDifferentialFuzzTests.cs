@@ -33,22 +33,43 @@ public class JitDifferentialFuzzTests(ITestOutputHelper output)
         long compiledBefore = Emulator.Cpu.Compile.BlockCompiler.Compiled;
         foreach (var fuzz in cases)
         {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             string interpreted = Digest(fuzz, 0);
+            long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+            long c0 = Emulator.Cpu.Compile.BlockCompiler.Compiled;
             string compiled = Digest(fuzz, 2);
+            if (Environment.GetEnvironmentVariable("JIT_PROBE") is not null)
+            {
+                output.WriteLine($"first compiled run {System.Diagnostics.Stopwatch.GetElapsedTime(t1).TotalMilliseconds:F0} ms");
+                t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+                c0 = Emulator.Cpu.Compile.BlockCompiler.Compiled;
+                compiled = Digest(fuzz, 2);
+            }
+
+            if (Environment.GetEnvironmentVariable("JIT_PROBE") is not null)
+            {
+                output.WriteLine($"interpreted {System.Diagnostics.Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds:F0} ms, compiled {System.Diagnostics.Stopwatch.GetElapsedTime(t1).TotalMilliseconds:F0} ms ({Emulator.Cpu.Compile.BlockCompiler.Compiled - c0} blocks): {interpreted}");
+            }
+
             Assert.True(interpreted == compiled, $"{fuzz.Format()}\ninterpreter: {interpreted}\ncompiled:    {compiled}");
+            string kernels = Digest(fuzz, 2, kernelFactor: 8);
+            Assert.True(interpreted == kernels, $"{fuzz.Format()}\ninterpreter: {interpreted}\nkernels:     {kernels}");
         }
 
         output.WriteLine($"{cases.Count} cases, {Emulator.Cpu.Compile.BlockCompiler.Compiled - compiledBefore} blocks compiled (process-wide, other tests included)");
     }
 
-    private static string Digest(FuzzCase fuzz, int jitThreshold)
+    private static string Digest(FuzzCase fuzz, int jitThreshold, int kernelFactor = Emulator.Cpu.Cpu.DefaultJitKernelFactor)
     {
         string digest = string.Empty;
-        string? problem = FuzzHarness.RunShared(fuzz, jitThreshold, m =>
+        void Inspect(Machine m) =>
             digest = $"decoded {m.Code.BlocksDecoded} invalidated {m.Code.BlocksInvalidated}; " +
                 string.Join(" | ", m.Cpus.Select(c =>
                     $"cpu{c.Id} {c.State} ins {c.Instructions} cyc {c.Cycles} eip {c.Eip:x} efl {c.GetEflags():x} " +
-                    string.Join(" ", Enumerable.Range(0, 8).Select(r => c.RegDword(r * 4).ToString("x"))))));
+                    string.Join(" ", Enumerable.Range(0, 8).Select(r => c.RegDword(r * 4).ToString("x")))));
+        string? problem = fuzz.Cpus is [{ Env: FuzzEnv.Smp2 } one]
+            ? FuzzHarness.RunMachine(one.Program, fuzz.Timing, jitThreshold, Inspect, kernelFactor)
+            : FuzzHarness.RunShared(fuzz, jitThreshold, Inspect, kernelFactor);
         return (problem ?? "ok") + "; " + digest;
     }
 }

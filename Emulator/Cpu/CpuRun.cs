@@ -210,7 +210,8 @@ public sealed unsafe partial class Cpu
     /// compiled code runs the next pass without returning; if not, the compiled block returns
     /// with nothing left for the caller to count. The tests are Run's, in a cheaper order;
     /// whatever one of them would handle (a debug trap, NMI, interrupt, breakpoint, single
-    /// step, slice or instruction limit, an invalidated block) sends the CPU back to Run.
+    /// step, slice or instruction limit, an invalidated block) sends the CPU back to Run, and so
+    /// does the entry at which the block is to be compiled again with the kernels.
     /// </summary>
     internal bool JitLoopBack(Block block)
     {
@@ -226,7 +227,7 @@ public sealed unsafe partial class Cpu
         }
 
         if (State != RunState.Running || SliceEndRequested || _debugTrapBits != 0 || InterruptShadow || AfterInstruction is not null ||
-            !block.Valid || Math.Min(_sliceLimit - Cycles, _instructionEnd - Instructions) < n ||
+            !block.Valid || block.ExecCount + 1 >= block.JitTierUpAt || Math.Min(_sliceLimit - Cycles, _instructionEnd - Instructions) < n ||
             (_codeBreakpoints | (FlagsBase & (EFlags.TF | EFlags.RF))) != 0 || Code.HasBreakpoints ||
             (!NmiBlocked && Nmi is { NmiPending: true }) ||
             ((FlagsBase & EFlags.IF) != 0 && Interrupts is { HasPendingInterrupt: true }))
@@ -240,8 +241,18 @@ public sealed unsafe partial class Cpu
         return true;
     }
 
+    /// <summary>
+    /// A compiled block is compiled again with the specialised kernels (BlockCompiler) once its
+    /// entries reach its JIT threshold times this: those compiles cost up to ten times more, so
+    /// only blocks that keep running pay them. 1 compiles with the kernels at once.
+    /// </summary>
+    public int JitKernelFactor = DefaultJitKernelFactor;
+
+    /// <summary>The default <see cref="JitKernelFactor"/>.</summary>
+    public const int DefaultJitKernelFactor = 256;
+
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private CompiledBlock CompileBlock(Block block)
+    private CompiledBlock CompileBlock(Block block, long hot)
     {
         int[]? prefix = null;
         if (_cache is not null)
@@ -249,9 +260,12 @@ public sealed unsafe partial class Cpu
             prefix = (block.Timing ??= BlockTiming.Build(block, _lineSize)).Prefix;
         }
 
-        CompiledBlock compiled = BlockCompiler.Compile(block, prefix);
+        long tierUp = hot * JitKernelFactor;
+        bool kernels = block.ExecCount >= tierUp;
+        CompiledBlock compiled = BlockCompiler.Compile(block, prefix, kernels);
         block.Compiled = compiled;
         block.CompiledForCycles = _cache is not null;
+        block.JitTierUpAt = kernels ? long.MaxValue : tierUp;
         return compiled;
     }
 
@@ -275,15 +289,16 @@ public sealed unsafe partial class Cpu
         // A block whose code keeps being rewritten waits longer at each rewrite before it is
         // compiled again (JitShift, see CodeCache), so self-modifying code does not pay a
         // compile per rewrite.
-        if (JitThreshold > 0 && n == ops.Length && block.ExecCount >= (long)JitThreshold << block.JitShift)
+        long hot = (long)JitThreshold << block.JitShift;
+        if (JitThreshold > 0 && n == ops.Length && block.ExecCount >= hot)
         {
             // A hot block that fits the budget runs as compiled IL: the same handlers, tests
             // and exits as the loops below, unrolled (see BlockCompiler). A block cut short by
             // the budget runs interpreted.
             CompiledBlock? compiled = block.Compiled;
-            if (compiled is null || block.CompiledForCycles != (_cache is not null))
+            if (compiled is null || block.CompiledForCycles != (_cache is not null) || block.ExecCount >= block.JitTierUpAt)
             {
-                compiled = CompileBlock(block);
+                compiled = CompileBlock(block, hot);
             }
 
             int packed = compiled(this);

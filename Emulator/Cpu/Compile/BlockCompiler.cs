@@ -133,8 +133,13 @@ public static class BlockCompiler
     /// <summary>
     /// Compiles <paramref name="block"/>. <paramref name="prefix"/> is the block's cycle-mode
     /// static-cost prefix sums (<see cref="BlockTiming.Prefix"/>) or null in the functional mode.
+    /// With <paramref name="kernels"/> the hottest handlers are compiled as their
+    /// <see cref="JitKernels"/> twins with constant fields: the fastest code, but the JIT's
+    /// inlining of them makes a compile cost about 0.2-0.5 ms per such instruction (5-15 ms for a
+    /// block of 31) against 0.5-1 ms for the whole block without; so the CPU compiles a hot block
+    /// without kernels first and again with them only once it has run many times more.
     /// </summary>
-    public static unsafe CompiledBlock Compile(Block block, int[]? prefix)
+    public static unsafe CompiledBlock Compile(Block block, int[]? prefix, bool kernels = true)
     {
         MicroOp[] ops = block.Ops;
         // Bound to the block (a closed delegate over the first argument: called without the
@@ -163,7 +168,7 @@ public static class BlockCompiler
                 MethodInfo def = target.IsGenericMethod ? target.GetGenericMethodDefinition() : target;
                 var key = (def.DeclaringType!.Name, def.Name);
                 canExit = !NoExitHandlers.Contains(key);
-                kernel = Specialised.GetValueOrDefault(key);
+                kernel = kernels ? Specialised.GetValueOrDefault(key) : default;
             }
 
             il.Emit(OpCodes.Ldarg_1);
@@ -183,16 +188,12 @@ public static class BlockCompiler
                 il.Emit(OpCodes.Ldloc, opsLocal);
                 il.Emit(OpCodes.Ldc_I4, k);
                 il.Emit(OpCodes.Ldelema, typeof(MicroOp));
-                if (target is not null)
-                {
-                    il.Emit(OpCodes.Call, target);
-                }
-                else
-                {
-                    il.Emit(OpCodes.Ldc_I8, (long)fn);
-                    il.Emit(OpCodes.Conv_I);
-                    il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, typeof(int), HandlerParameters, null);
-                }
+                // Every other handler through its pointer, as the interpreter calls it: a direct
+                // call would let the JIT inline it, and inlining the large handlers (string,
+                // system, stack ops) made each compile cost 10 ms and more.
+                il.Emit(OpCodes.Ldc_I8, (long)fn);
+                il.Emit(OpCodes.Conv_I);
+                il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, typeof(int), HandlerParameters, null);
             }
 
             il.Emit(OpCodes.Stloc, result);

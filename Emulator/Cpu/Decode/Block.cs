@@ -56,6 +56,12 @@ public sealed class Block
     public bool CompiledForCycles;
 
     /// <summary>
+    /// <see cref="ExecCount"/> at which <see cref="Compiled"/> (compiled without the
+    /// specialised kernels) is compiled again with them; <see cref="long.MaxValue"/> once it has them.
+    /// </summary>
+    public long JitTierUpAt = long.MaxValue;
+
+    /// <summary>
     /// The JIT threshold is shifted left by this: 2 for each time code on the block's (first)
     /// physical page was rewritten before the block was decoded, so code that keeps being
     /// rewritten is compiled ever more rarely (each compile costs far more than interpreting
