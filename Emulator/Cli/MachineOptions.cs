@@ -82,8 +82,8 @@ public sealed class MachineOptions
     {
         var o = new Option<string>("--jit")
         {
-            Description = "on: compile hot blocks to IL (same results, faster); off: interpret every block (default off)",
-            DefaultValueFactory = _ => "off",
+            Description = "on: compile hot blocks to IL (same results, faster); off: interpret every block (default on)",
+            DefaultValueFactory = _ => "on",
         };
         o.AcceptOnlyFromAmong("on", "off");
         return o;

@@ -79,10 +79,10 @@ public sealed record MachineConfig
     public int MaxResets { get; init; } = DefaultMaxResets;
 
     /// <summary>
-    /// Compile hot blocks to IL (<c>--jit on</c>): faster, with the same results as the
-    /// interpreter (instructions, cycles, faults); off by default.
+    /// Compile hot blocks to IL (<c>--jit on</c>, the default): faster, with the same results as
+    /// the interpreter (instructions, cycles, faults); false (<c>--jit off</c>) interprets every block.
     /// </summary>
-    public bool Jit { get; init; }
+    public bool Jit { get; init; } = true;
 
     /// <summary>The memory hierarchy of the cycle timing mode (ignored in the functional mode).</summary>
     public CacheConfig Cache { get; init; } = new();
