@@ -184,7 +184,9 @@ public sealed unsafe partial class Cpu
 
     /// <summary>
     /// Blocks entered this many times are compiled to IL and run compiled from then on
-    /// (<see cref="BlockCompiler"/>); 0 (the default) keeps every block interpreted.
+    /// (<see cref="BlockCompiler"/>); 0 keeps every block interpreted. A bare CPU starts with 0
+    /// and a machine sets <see cref="DefaultJitThreshold"/> (unless <c>--jit off</c>);
+    /// <see cref="ForcedJitThreshold"/> overrides both.
     /// </summary>
     public int JitThreshold = ForcedJitThreshold ?? 0;
 

@@ -17,10 +17,11 @@ public delegate int CompiledBlock(Cpu cpu);
 /// <summary>
 /// Compiles hot blocks into <see cref="DynamicMethod"/>s (the <c>--jit on</c> option).
 ///
-/// The compiled method is the interpreter loop unrolled for one block: for each micro-op a
-/// direct call of its handler (the handler method is found from the micro-op's function
-/// pointer, so the JIT can inline it) with the micro-op passed by reference from the block's
-/// array, then the tests the loop makes after every instruction that can fire: the handler's
+/// The compiled method is the interpreter loop unrolled for one block: for each micro-op its
+/// handler (the handler method is found from the micro-op's function pointer): the hottest
+/// ones as their <see cref="JitKernels"/> twin with the op's fields as constants (inlined, once
+/// the block is very hot), the rest called through the pointer with the micro-op passed by
+/// reference from the block's array; then the tests the loop makes after every instruction that can fire: the handler's
 /// result; <see cref="Cpu.ExitRequested"/> except after handlers that never set it (register
 /// moves and arithmetic: no memory, port or system access); in the cycle mode the slice's
 /// cycle limit against the block's static-cost prefix sum (a constant here). The instruction
