@@ -248,10 +248,18 @@ public sealed unsafe partial class Cpu
     /// entries reach its JIT threshold times this: those compiles cost up to ten times more, so
     /// only blocks that keep running pay them. 1 compiles with the kernels at once.
     /// </summary>
-    public int JitKernelFactor = DefaultJitKernelFactor;
+    public int JitKernelFactor = ForcedJitKernelFactor ?? DefaultJitKernelFactor;
 
     /// <summary>The default <see cref="JitKernelFactor"/>.</summary>
     public const int DefaultJitKernelFactor = 256;
+
+    /// <summary>
+    /// The <see cref="JitKernelFactor"/> the <c>EMU_JIT_KERNEL_FACTOR</c> environment variable
+    /// forces (a positive number; null when unset), e.g. 1 to run a test suite with the kernels
+    /// from the first compile.
+    /// </summary>
+    public static readonly int? ForcedJitKernelFactor =
+        int.TryParse(Environment.GetEnvironmentVariable("EMU_JIT_KERNEL_FACTOR"), out int factor) && factor > 0 ? factor : null;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private CompiledBlock CompileBlock(Block block, long hot)
