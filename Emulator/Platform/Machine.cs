@@ -232,16 +232,10 @@ public sealed class Machine : IDisposable, IMachineControl
     /// <summary>Loads a Multiboot (or plain ELF32) kernel and puts the boot CPU at its entry; APs wait for SIPI.</summary>
     public LoadedImage Load(string displayName, ReadOnlySpan<byte> image)
     {
-        // As QEMU's -kernel and GRUB do, the Multiboot command line starts with the kernel's name.
-        string cmdline = Config.CommandLine.Length > 0 ? $"{displayName} {Config.CommandLine}" : displayName;
-        Firmware = FirmwareTables.Build(Memory, Cpus.Length);
-        var options = new LoadOptions
-        {
-            CommandLine = cmdline,
-            BootLoaderName = "Emulator",
-            ReservedRegions = LoadOptions.DefaultReservedRegions,
-        };
-        var loaded = MultibootLoader.Load(displayName, image, Memory, options);
+        // Kept for a cold reset, which loads the image again as QEMU's -kernel (a ROM) does.
+        _imageName = displayName;
+        _imageBytes = image.ToArray();
+        var loaded = LoadIntoMemory();
         Image = loaded;
         Cpus[0].SetMultibootEntryState(loaded.EntryPoint, loaded.Eax, loaded.Ebx);
         for (int i = 1; i < Cpus.Length; i++)
@@ -251,6 +245,28 @@ public sealed class Machine : IDisposable, IMachineControl
         }
 
         return loaded;
+    }
+
+    private string _imageName = "";
+
+    private byte[]? _imageBytes;
+
+    /// <summary>
+    /// What the firmware and the boot loader put in RAM: the firmware tables, then the image's
+    /// segments (its .bss zeroed) and the Multiboot information.
+    /// </summary>
+    private LoadedImage LoadIntoMemory()
+    {
+        // As QEMU's -kernel and GRUB do, the Multiboot command line starts with the kernel's name.
+        string cmdline = Config.CommandLine.Length > 0 ? $"{_imageName} {Config.CommandLine}" : _imageName;
+        Firmware = FirmwareTables.Build(Memory, Cpus.Length);
+        var options = new LoadOptions
+        {
+            CommandLine = cmdline,
+            BootLoaderName = "Emulator",
+            ReservedRegions = LoadOptions.DefaultReservedRegions,
+        };
+        return MultibootLoader.Load(_imageName, _imageBytes, Memory, options);
     }
 
     /// <summary>The debug-exit device asks the machine to stop with a host exit status.</summary>
@@ -521,8 +537,9 @@ public sealed class Machine : IDisposable, IMachineControl
     /// counters keep running), the local APICs, IOAPIC, 8259s, PIT, UART and system ports to
     /// their power-up state, RAM and the CMOS kept. Then what the firmware does: with CMOS
     /// shutdown status 0x05 or 0x0A the boot CPU jumps through the warm-reset vector at 0x467
-    /// (real mode, the status is cleared); otherwise the loaded image's entry runs again in the
-    /// Multiboot entry state (the image is not reloaded: RAM keeps what the guest left). The
+    /// (real mode, the status is cleared, nothing is reloaded); otherwise the firmware tables and the
+    /// image are loaded again (as QEMU reloads its -kernel) and its entry runs in the Multiboot
+    /// entry state; the rest of RAM keeps what the guest left. The
     /// application processors wait for STARTUP.
     /// </summary>
     public void Reset(string why)
@@ -534,11 +551,7 @@ public sealed class Machine : IDisposable, IMachineControl
         _sliceCpu = null;
         foreach (var c in Cpus)
         {
-            long cycles = c.Cycles;
-            long instructions = c.Instructions;
-            c.Reset();
-            c.Cycles = cycles;
-            c.Instructions = instructions;
+            c.ResetKeepingClock();
             c.State = c.Id == 0 ? RunState.Running : RunState.WaitForSipi;
         }
 
@@ -567,8 +580,13 @@ public sealed class Machine : IDisposable, IMachineControl
             bsp.Seg(Emulator.Cpu.Segmentation.SegReg.CS) = Emulator.Cpu.Segmentation.SegmentCache.RealModeData(cs);
             bsp.Eip = ip;
         }
-        else if (Image is { } image)
+        else if (_imageBytes is not null)
         {
+            // A cold boot: the firmware builds its tables and the loader loads the image again,
+            // so its code and initialised data are fresh (the rest of RAM keeps what the guest
+            // left). The loader's writes invalidate the blocks decoded from the old bytes, as
+            // every physical write does.
+            var image = LoadIntoMemory();
             Cpus[0].SetMultibootEntryState(image.EntryPoint, image.Eax, image.Ebx);
         }
 
