@@ -175,7 +175,9 @@ public sealed class CachePort
     // the L1I's, or NoLine: a repeated access to that line skips the set lookup and the LRU
     // update (it is already the most recently used, so LRU order is unchanged: exact). The
     // slow paths reset them whenever they change this CPU's L1s (eviction, invalidation,
-    // downgrade).
+    // downgrade), each cache's filters only when that cache changed: a data miss or a lost
+    // data line leaves the L1I (and so MruFetch) as it was, which keeps a contended loop's
+    // block fetches on the one-compare path.
     internal const uint NoLine = uint.MaxValue;
     internal uint MruRead = NoLine;
     internal uint MruWrite = NoLine;
@@ -183,10 +185,19 @@ public sealed class CachePort
 
     internal void ForgetMru()
     {
+        ForgetData();
+        ForgetFetch();
+    }
+
+    /// <summary>The L1D changed other than by a touch (eviction, invalidation, downgrade).</summary>
+    internal void ForgetData()
+    {
         MruRead = NoLine;
         MruWrite = NoLine;
-        MruFetch = NoLine;
     }
+
+    /// <summary>The L1I changed other than by a touch (eviction, invalidation).</summary>
+    internal void ForgetFetch() => MruFetch = NoLine;
 
     /// <summary>A data load of one line: the latency in cycles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -614,7 +625,7 @@ public sealed class CacheHierarchy
                 if (ownerState >= (uint)MesiState.Exclusive)
                 {
                     owner.D.Tags[slot] = (line << 2) | (uint)MesiState.Shared;
-                    owner.ForgetMru();
+                    owner.ForgetData();
                 }
             }
         }
@@ -695,7 +706,7 @@ public sealed class CacheHierarchy
             if (ownerState >= (uint)MesiState.Exclusive)
             {
                 owner.D.Tags[slot] = (line << 2) | (uint)MesiState.Shared;
-                owner.ForgetMru();
+                owner.ForgetData();
             }
         }
 
@@ -747,7 +758,7 @@ public sealed class CacheHierarchy
         {
             CachePort p = _ports[BitOperations.TrailingZeroCount(m)];
             p.D.Tags[p.D.Find(line)] = 0;
-            p.ForgetMru();
+            p.ForgetData();
             Invalidated(requester, p, address);
             any = true;
         }
@@ -756,7 +767,7 @@ public sealed class CacheHierarchy
         {
             CachePort p = _ports[BitOperations.TrailingZeroCount(m)];
             p.I.Tags[p.I.Find(line)] = 0;
-            p.ForgetMru();
+            p.ForgetFetch();
             if (p != requester)
             {
                 Invalidated(requester, p, address);
@@ -805,7 +816,8 @@ public sealed class CacheHierarchy
 
         cache.Tags[slot] = (line << 2) | (uint)state;
         cache.Touch(slot, line);
-        port.ForgetMru();
+
+        // The filled line is its cache's most recently used; the other L1's filter stays.
         if (cache == port.I)
         {
             port.MruFetch = line;
@@ -879,7 +891,7 @@ public sealed class CacheHierarchy
                 }
 
                 p.D.Tags[s] = 0;
-                p.ForgetMru();
+                p.ForgetData();
                 p.Counters.BackInvalidations++;
             }
 
@@ -887,7 +899,7 @@ public sealed class CacheHierarchy
             {
                 CachePort p = _ports[BitOperations.TrailingZeroCount(m)];
                 p.I.Tags[p.I.Find(oldLine)] = 0;
-                p.ForgetMru();
+                p.ForgetFetch();
                 p.Counters.BackInvalidations++;
             }
 
