@@ -621,34 +621,27 @@ public sealed class Machine : IDisposable, IMachineControl
             // One pass finds the lowest clock and counts the running CPUs (a CPU running alone
             // gets a long slice): whether the chosen CPU is alone is known without a second scan.
             CpuCore? best = null;
+            long bestCycles = 0;
             int running = 0;
             for (int i = 0; i < cpus.Length; i++)
             {
                 CpuCore c = cpus[i];
-                if (c.State == RunState.Halted &&
-                    (c.Nmi is { NmiPending: true } || ((c.FlagsBase & EFlags.IF) != 0 && c.Interrupts is { HasPendingInterrupt: true })))
-                {
-                    c.Wake();
-                }
 
-                if (c.ClockNeedsSync)
+                // A running CPU whose clock needs no catching up (every CPU of a busy SMP guest)
+                // needs nothing but the comparison; the rest is out of line so that the loop
+                // keeps its values in registers.
+                if (c.State != RunState.Running || c.ClockNeedsSync)
                 {
-                    // It slept: its clock jumps to the time it was woken (the end of the waker's slice).
-                    c.ClockNeedsSync = false;
-                    long slept = _now - c.Cycles;
-                    if (slept > 0)
-                    {
-                        c.Cycles = _now;
-                        c.ChargeHalted(slept);
-                    }
+                    WakeAndSync(c);
                 }
 
                 if (c.State == RunState.Running)
                 {
                     running++;
-                    if (best is null || c.Cycles < best.Cycles)
+                    if (best is null || c.Cycles < bestCycles)
                     {
                         best = c;
+                        bestCycles = c.Cycles;
                     }
                 }
             }
@@ -686,6 +679,32 @@ public sealed class Machine : IDisposable, IMachineControl
 
             _now = Math.Max(_now, next);
             Events.RunDue(next);
+        }
+    }
+
+    /// <summary>
+    /// PickNext's per-CPU work for a CPU that is not simply running: a halted CPU with an NMI or
+    /// an unmasked interrupt pending wakes up, and a CPU that slept has its clock moved to the
+    /// time it was woken (the end of the waker's slice).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void WakeAndSync(CpuCore c)
+    {
+        if (c.State == RunState.Halted &&
+            (c.Nmi is { NmiPending: true } || ((c.FlagsBase & EFlags.IF) != 0 && c.Interrupts is { HasPendingInterrupt: true })))
+        {
+            c.Wake();
+        }
+
+        if (c.ClockNeedsSync)
+        {
+            c.ClockNeedsSync = false;
+            long slept = _now - c.Cycles;
+            if (slept > 0)
+            {
+                c.Cycles = _now;
+                c.ChargeHalted(slept);
+            }
         }
     }
 
