@@ -58,6 +58,39 @@ internal sealed class L1Array
         Clear();
     }
 
+    /// <summary>
+    /// The slot holding <paramref name="line"/> and touched for LRU (see <see cref="Touch"/>), or
+    /// -1 (nothing touched). A hit in the set's predicted way needs no touch: that way is the
+    /// one touched last in the set (only <see cref="Touch"/> sets it, and a way that lost its
+    /// line fails the tag compare), so it already has the set's newest stamp, and the victim
+    /// choice, which compares stamps within a set only, comes out the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int FindAndTouch(uint line)
+    {
+        int set = (int)(line & SetMask);
+        uint want = line << 2;
+        int w = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(LastWay), set);
+        uint t = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Tags), w);
+        if ((t & ~3u) == want && t != 0)
+        {
+            return w;
+        }
+
+        return ScanAndTouch(set, line);
+    }
+
+    private int ScanAndTouch(int set, uint line)
+    {
+        int slot = Scan(set, line << 2);
+        if (slot >= 0)
+        {
+            Touch(slot, line);
+        }
+
+        return slot;
+    }
+
     /// <summary>The slot holding <paramref name="line"/>, or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(uint line)
@@ -216,11 +249,9 @@ public sealed class CachePort
 
     private int ReadLookup(uint line)
     {
-        int slot = D.Find(line);
+        int slot = D.FindAndTouch(line);
         if (slot >= 0)
         {
-            D.Touch(slot, line);
-
             // Both filters name only the most recently touched line, so skipping Touch on a filter hit keeps LRU exact.
             MruRead = line;
             MruWrite = (D.Tags[slot] & 3) == (uint)MesiState.Modified ? line : NoLine;
@@ -249,12 +280,11 @@ public sealed class CachePort
 
     private int WriteLookup(uint line)
     {
-        int slot = D.Find(line);
+        int slot = D.FindAndTouch(line);
         if (slot >= 0 && (D.Tags[slot] & 2) != 0)
         {
             // Exclusive or Modified: becomes (stays) Modified with no traffic.
             D.Tags[slot] |= (uint)MesiState.Modified;
-            D.Touch(slot, line);
             MruRead = MruWrite = line;
             Counters.L1DHits++;
             Counters.MemoryCycles += _l1Hit;
@@ -289,10 +319,9 @@ public sealed class CachePort
 
     private int FetchLookup(uint line)
     {
-        int slot = I.Find(line);
+        int slot = I.FindAndTouch(line);
         if (slot >= 0)
         {
-            I.Touch(slot, line);
             MruFetch = line;
             Counters.L1IHits++;
             Counters.MemoryCycles += _fetchHit;

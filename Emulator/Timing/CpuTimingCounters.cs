@@ -132,9 +132,18 @@ public sealed class CpuTimingCounters
         int first = (int)(physAddr - line);
         int last = Math.Min(first + size, lineSize) - 1;
         ulong mask = 0;
-        for (int b = first; b <= last; b++)
+        if (lineSize <= 64)
         {
-            mask |= 1UL << (lineSize <= 64 ? b : b * 64 / lineSize);
+            // Bits first..last at once (this runs on every write that stole a line).
+            int bits = last - first + 1;
+            mask = (bits >= 64 ? ulong.MaxValue : (1UL << bits) - 1) << first;
+        }
+        else
+        {
+            for (int b = first; b <= last; b++)
+            {
+                mask |= 1UL << (b * 64 / lineSize);
+            }
         }
 
         Line(line).WrittenBytes |= mask;
