@@ -620,30 +620,32 @@ public sealed class Machine : IDisposable, IMachineControl
         {
             // One pass finds the lowest clock and counts the running CPUs (a CPU running alone
             // gets a long slice): whether the chosen CPU is alone is known without a second scan.
+            // First the common case of a busy SMP guest, every CPU simply running: a loop with
+            // no call in it, whose values stay in registers. Any other CPU sends the scan to the
+            // general loop (ScanAll), from the start: the CPUs passed so far needed nothing there
+            // either, so the outcome is the same.
             CpuCore? best = null;
             long bestCycles = 0;
-            int running = 0;
+            int running = cpus.Length;
             for (int i = 0; i < cpus.Length; i++)
             {
                 CpuCore c = cpus[i];
-
-                // A running CPU whose clock needs no catching up (every CPU of a busy SMP guest)
-                // needs nothing but the comparison; the rest is out of line so that the loop
-                // keeps its values in registers.
                 if (c.State != RunState.Running || c.ClockNeedsSync)
                 {
-                    WakeAndSync(c);
+                    running = -1;
+                    break;
                 }
 
-                if (c.State == RunState.Running)
+                if (best is null || c.Cycles < bestCycles)
                 {
-                    running++;
-                    if (best is null || c.Cycles < bestCycles)
-                    {
-                        best = c;
-                        bestCycles = c.Cycles;
-                    }
+                    best = c;
+                    bestCycles = c.Cycles;
                 }
+            }
+
+            if (running < 0)
+            {
+                best = ScanAll(cpus, out running);
             }
 
             long next = Events.NextTime;
@@ -680,6 +682,37 @@ public sealed class Machine : IDisposable, IMachineControl
             _now = Math.Max(_now, next);
             Events.RunDue(next);
         }
+    }
+
+    /// <summary>
+    /// PickNext's general pass: wakes and catches up the CPUs that need it, then returns the
+    /// running CPU with the lowest clock (ties to the lowest id) and how many are running.
+    /// </summary>
+    private CpuCore? ScanAll(CpuCore[] cpus, out int running)
+    {
+        CpuCore? best = null;
+        long bestCycles = 0;
+        running = 0;
+        for (int i = 0; i < cpus.Length; i++)
+        {
+            CpuCore c = cpus[i];
+            if (c.State != RunState.Running || c.ClockNeedsSync)
+            {
+                WakeAndSync(c);
+            }
+
+            if (c.State == RunState.Running)
+            {
+                running++;
+                if (best is null || c.Cycles < bestCycles)
+                {
+                    best = c;
+                    bestCycles = c.Cycles;
+                }
+            }
+        }
+
+        return best;
     }
 
     /// <summary>
