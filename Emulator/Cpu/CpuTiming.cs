@@ -49,8 +49,20 @@ public sealed unsafe partial class Cpu
 
     /// <summary>A data access that hit the software TLB: the physical address comes from the entry.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ChargeTlbHit(uint physPage, uint linear, int size, CacheAccessKind kind) =>
-        ChargeRam((physPage & ~0xFFFu) | (linear & 0xFFF), size, kind);
+    private void ChargeTlbHit(uint physPage, uint linear, int size, CacheAccessKind kind)
+    {
+        uint phys = (physPage & ~0xFFFu) | (linear & 0xFFF);
+
+        // The common case first (a repeated access to the line last touched: the filter hit,
+        // which can involve no coherence), without the general path's dispatch.
+        if (_cache!.TryFilterHit(phys, size, kind == CacheAccessKind.Write, out int latency))
+        {
+            Cycles += latency;
+            return;
+        }
+
+        ChargeRam(phys, size, kind);
+    }
 
     /// <summary>A RAM access of <paramref name="size"/> physically contiguous bytes.</summary>
     private void ChargeRam(uint phys, int size, CacheAccessKind kind)
@@ -105,7 +117,14 @@ public sealed unsafe partial class Cpu
         uint phys = (uint)(host - RamBase);
         if (bytes == (uint)elementSize)
         {
-            // One element (a read-modify-write): a plain access.
+            // One element (a read-modify-write): a plain access, the filter hit first.
+            if (kind is CacheAccessKind.Read or CacheAccessKind.Write &&
+                _cache!.TryFilterHit(phys, elementSize, kind == CacheAccessKind.Write, out int latency))
+            {
+                Cycles += latency;
+                return;
+            }
+
             ChargeRam(phys, elementSize, kind);
             return;
         }

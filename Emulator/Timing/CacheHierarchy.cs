@@ -232,6 +232,30 @@ public sealed class CachePort
     /// <summary>The L1I changed other than by a touch (eviction, invalidation).</summary>
     internal void ForgetFetch() => MruFetch = NoLine;
 
+    /// <summary>
+    /// A data load or store of <paramref name="size"/> bytes within one line that the last-line
+    /// filter answers (the line most recently touched, Modified for a store): counted and its
+    /// latency given, exactly as <see cref="Access(uint, int, CacheAccessKind)"/> would; false
+    /// (nothing done) otherwise. The CPU's charge for a TLB hit tries this first, so the common
+    /// case is one call with no dispatch on the kind.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryFilterHit(uint physAddr, int size, bool write, out int latency)
+    {
+        uint lineMask = (1u << _lineShift) - 1;
+        uint line = physAddr >> _lineShift;
+        if ((physAddr & lineMask) + (uint)size <= lineMask + 1 && line == (write ? MruWrite : MruRead))
+        {
+            Counters.L1DHits++;
+            Counters.MemoryCycles += _l1Hit;
+            latency = _l1Hit;
+            return true;
+        }
+
+        latency = 0;
+        return false;
+    }
+
     /// <summary>A data load of one line: the latency in cycles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Read(uint physAddr)
