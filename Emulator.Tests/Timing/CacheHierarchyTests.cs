@@ -299,10 +299,10 @@ public class CacheHierarchyTests
     }
 
     /// <summary>
-    /// The last-line filters (and their per-cache resets) are pure shortcuts: random traffic gives
-    /// exactly the latencies, counters, contended-line records and cache contents of a hierarchy
-    /// whose filters are forgotten before every access (so every access takes the set lookup and
-    /// the LRU update).
+    /// The last-line filters (and their per-cache resets) and the lost-line shortcut
+    /// (<c>GoneLine</c>) change nothing: random traffic gives exactly the latencies, counters,
+    /// contended-line records and cache contents of a hierarchy whose shortcuts are forgotten
+    /// before every access (so every access takes the set lookup and the LRU update).
     /// </summary>
     [Fact]
     public void MruFiltersChangeNothing()

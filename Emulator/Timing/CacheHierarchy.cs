@@ -216,10 +216,19 @@ public sealed class CachePort
     internal uint MruWrite = NoLine;
     internal uint MruFetch = NoLine;
 
+    /// <summary>
+    /// The line another CPU's write last took from this L1D (so it is not there), or NoLine:
+    /// a contended line is usually accessed again right after it was lost, and the lookup then
+    /// goes straight to the miss without scanning the set. Cleared when the line comes back.
+    /// </summary>
+    internal uint GoneLine = NoLine;
+
+    /// <summary>Forgets every shortcut (the filters and <see cref="GoneLine"/>): the next accesses take the full lookups.</summary>
     internal void ForgetMru()
     {
         ForgetData();
         ForgetFetch();
+        GoneLine = NoLine;
     }
 
     /// <summary>The L1D changed other than by a touch (eviction, invalidation, downgrade).</summary>
@@ -273,6 +282,11 @@ public sealed class CachePort
 
     private int ReadLookup(uint line)
     {
+        if (line == GoneLine)
+        {
+            return _h.DataMiss(this, line, write: false);
+        }
+
         int slot = D.FindAndTouch(line);
         if (slot >= 0)
         {
@@ -304,6 +318,11 @@ public sealed class CachePort
 
     private int WriteLookup(uint line)
     {
+        if (line == GoneLine)
+        {
+            return _h.DataMiss(this, line, write: true);
+        }
+
         int slot = D.FindAndTouch(line);
         if (slot >= 0 && (D.Tags[slot] & 2) != 0)
         {
@@ -685,19 +704,34 @@ public sealed class CacheHierarchy
         else
         {
             state = MesiState.Modified;
+            bool invalidated = false;
             if (BitOperations.PopCount(others) == 1)
             {
+                // One other copy (a contended line's usual case): its slot is looked up once,
+                // for the transfer and the invalidation, which is done here exactly as
+                // InvalidateCopies would do it, and in the same order (then the L1I copies).
                 CachePort owner = _ports[BitOperations.TrailingZeroCount(others)];
-                if ((owner.D.Tags[owner.D.Find(line)] & 3) == (uint)MesiState.Modified)
+                L1Array od = owner.D;
+                int slot = od.Find(line);
+                if ((od.Tags[slot] & 3) == (uint)MesiState.Modified)
                 {
-                    // The Modified copy moves here (ownership with it); the invalidation below drops it.
+                    // The Modified copy moves here (ownership with it), then it is dropped.
                     Transfer(port, owner, line);
                     mem = 0;
                     coh = _transfer;
                 }
+
+                od.Tags[slot] = 0;
+                owner.ForgetData();
+                owner.GoneLine = line;
+                Invalidated(port, owner, line << _lineShift);
+                _l2Data[l2] &= ~others;
+                others = 0;
+                invalidated = true;
             }
 
-            if (InvalidateCopies(port, line, l2, others, _l2Code[l2]) && coh == 0)
+            invalidated |= InvalidateCopies(port, line, l2, others, _l2Code[l2]);
+            if (invalidated && coh == 0)
             {
                 coh = _invalidate;
             }
@@ -812,6 +846,7 @@ public sealed class CacheHierarchy
             CachePort p = _ports[BitOperations.TrailingZeroCount(m)];
             p.D.Tags[p.D.Find(line)] = 0;
             p.ForgetData();
+            p.GoneLine = line;
             Invalidated(requester, p, address);
             any = true;
         }
@@ -879,6 +914,10 @@ public sealed class CacheHierarchy
         {
             port.MruRead = line;
             port.MruWrite = state == MesiState.Modified ? line : CachePort.NoLine;
+            if (port.GoneLine == line)
+            {
+                port.GoneLine = CachePort.NoLine;
+            }
         }
     }
 
