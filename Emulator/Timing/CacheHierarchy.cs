@@ -138,18 +138,26 @@ internal sealed class L1Array
     /// <summary>The slot to fill for <paramref name="line"/>: an empty way, else the least recently used.</summary>
     public int Victim(uint line)
     {
+        // Every miss runs this (each move of a contended line): no bounds checks, the best
+        // stamp in a register. The set index is within the arrays by construction.
+        ref uint tags = ref MemoryMarshal.GetArrayDataReference(Tags);
+        ref ulong stamps = ref MemoryMarshal.GetArrayDataReference(Stamps);
         int first = (int)(line & SetMask) * Ways;
+        int end = first + Ways;
         int best = first;
-        for (int w = first; w < first + Ways; w++)
+        ulong bestStamp = Unsafe.Add(ref stamps, first);
+        for (int w = first; w < end; w++)
         {
-            if (Tags[w] == 0)
+            if (Unsafe.Add(ref tags, w) == 0)
             {
                 return w;
             }
 
-            if (Stamps[w] < Stamps[best])
+            ulong stamp = Unsafe.Add(ref stamps, w);
+            if (stamp < bestStamp)
             {
                 best = w;
+                bestStamp = stamp;
             }
         }
 
@@ -923,12 +931,14 @@ public sealed class CacheHierarchy
 
     private int FindL2(uint line)
     {
+        // Every L1 miss runs this: no bounds checks (the set is within the array by construction).
+        ref uint tags = ref MemoryMarshal.GetArrayDataReference(_l2Tags);
         int w = (int)(line & _l2SetMask) * _l2Ways;
         int end = w + _l2Ways;
         uint want = line << 2;
         for (; w < end; w++)
         {
-            uint t = _l2Tags[w];
+            uint t = Unsafe.Add(ref tags, w);
             if ((t & ~3u) == want && t != 0)
             {
                 return w;
