@@ -145,8 +145,16 @@ public class GdbStubProtocolTests
         Assert.Equal(4, seen.Count);
         Assert.Equal("OK", c.Ask($"z0,{target:x},1"));
         string monitor = Encoding.UTF8.GetString(Convert.FromHexString(MonitorOutput(c, "percpu cpu_number")));
-        Assert.Contains("CPU 2: __per_cpu_offset=", monitor);
-        Assert.Contains("= 0x2 (2)", monitor);
+        Assert.StartsWith("cpu_number (link address 0x", monitor);
+        Assert.Contains("cpu2: __per_cpu_offset=", monitor);
+        Assert.Contains("value=0x00000002 (2)", monitor);
+
+        // The monitor's GDT is the one `gdt` and `debug` print: CPU 2's table, its %fs entry
+        // based at CPU 2's per-CPU offset.
+        string gdt = Encoding.UTF8.GetString(Convert.FromHexString(MonitorOutput(c, "gdt 2")));
+        uint offset2 = c.ReadWord(c.Symbol("__per_cpu_offset") + 8);
+        Assert.StartsWith("cpu2: GDTR base 0x", gdt);
+        Assert.Matches($"\\[27\\] sel 0x00d8 base 0x{offset2:x8} .*<- %fs", gdt); // GDT_ENTRY_PERCPU, __KERNEL_PERCPU
     }
 
     private static string MonitorOutput(RspClient c, string command)

@@ -9,8 +9,8 @@ namespace Emulator.Tests.Platform;
 /// <summary>
 /// Machine reset: a triple fault stops or resets the machine, guest reset requests (keyboard
 /// controller, port 0x92) reset it as a PC does, --max-resets bounds it, and the CMOS shutdown
-/// status with the warm-reset vector at 0x467 is honoured. The guests count their boots in RAM,
-/// which a reset keeps.
+/// status with the warm-reset vector at 0x467 is honoured. The guests count their boots in RAM
+/// outside their image, which a reset keeps (a cold reset loads the image itself again).
 /// </summary>
 public class MachineResetTests
 {
@@ -150,6 +150,48 @@ public class MachineResetTests
         Assert.Equal(StopReason.ResetRequest, r.Reason);
         Assert.Equal(0, m.Resets);
         Assert.Equal(1u, m.Memory.Read32(BootCount));
+    }
+
+    [Fact]
+    public void ColdResetLoadsTheImageAgainAndDropsCodeDecodedFromTheOldBytes()
+    {
+        // The guest records the immediate of its first instruction, patches that immediate,
+        // runs the patched code (so a block decoded from the new bytes is cached), then resets.
+        // After the reset the loader has written the image again: the original immediate runs.
+        const uint count = 0x200040;
+        const uint slots = 0x200044;
+        using var m = Boot(new MachineConfig(), FlatGuest.Build(a =>
+        {
+            var first = a.CreateLabel();
+            var second = a.CreateLabel();
+            a.mov(ebx, 0x11111111);       // at the entry: BB imm32, the immediate at entry + 1
+            a.mov(ecx, __dword_ptr[count]);
+            a.mov(__dword_ptr[ecx * 4 + slots], ebx);
+            a.inc(__dword_ptr[count]);
+            a.cmp(ecx, 0);
+            a.je(first);
+            a.cmp(ecx, 1);
+            a.je(second);
+            a.mov(al, 0x21);
+            a.@out(0xF4, al);
+            a.hlt();
+            a.Label(ref first);
+            a.mov(__dword_ptr[FlatGuest.Entry + 1], 0x22222222);
+            a.jmp(FlatGuest.Entry);
+            a.Label(ref second);
+            KeyboardControllerReset(a);
+            var spin = a.CreateLabel();
+            a.Label(ref spin);
+            a.jmp(spin);
+        }));
+        var r = m.Run();
+        Assert.Equal(StopReason.GuestExit, r.Reason);
+        Assert.Equal(1, m.Resets);
+        Assert.Equal(3u, m.Memory.Read32(count));                // RAM outside the image kept
+        Assert.Equal(0x11111111u, m.Memory.Read32(slots));
+        Assert.Equal(0x22222222u, m.Memory.Read32(slots + 4));   // the patch ran before the reset
+        Assert.Equal(0x11111111u, m.Memory.Read32(slots + 8));   // fresh image after it
+        Assert.Equal(0x11111111u, m.Memory.Read32(FlatGuest.Entry + 1));
     }
 
     [Fact]

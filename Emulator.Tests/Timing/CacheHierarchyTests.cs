@@ -298,6 +298,60 @@ public class CacheHierarchyTests
         Assert.Equal(MesiState.Invalid, h.DataState(0, B));
     }
 
+    /// <summary>
+    /// The last-line filters (and their per-cache resets) and the lost-line shortcut
+    /// (<c>GoneLine</c>) change nothing: random traffic gives exactly the latencies, counters,
+    /// contended-line records and cache contents of a hierarchy whose shortcuts are forgotten
+    /// before every access (so every access takes the set lookup and the LRU update).
+    /// </summary>
+    [Fact]
+    public void MruFiltersChangeNothing()
+    {
+        const int Cpus = 4;
+        var fast = new CacheHierarchy(Cpus, Small);
+        var reference = new CacheHierarchy(Cpus, Small);
+        var rng = new Random(4321);
+
+        // Few lines per set, fetches and data mixed on the same lines, runs of repeats: the
+        // patterns where a filter answers and where a slow path must reset one.
+        uint[] lines = [.. Enumerable.Range(0, 24).Select(i => (uint)i * 64 * 3)];
+        var fields = typeof(CpuTimingCounters).GetFields().Where(f => f.FieldType == typeof(long)).ToArray();
+        int cpu = 0;
+        uint addr = 0;
+        var kind = CacheAccessKind.Read;
+        for (int step = 0; step < 30000; step++)
+        {
+            if (rng.Next(3) != 0)
+            {
+                cpu = rng.Next(Cpus);
+                addr = lines[rng.Next(lines.Length)] + (uint)rng.Next(64);
+                kind = (CacheAccessKind)rng.Next(4);
+            }
+
+            for (int c = 0; c < Cpus; c++)
+            {
+                reference.Port(c).ForgetMru();
+            }
+
+            Assert.Equal(reference.Access(cpu, addr, kind), fast.Access(cpu, addr, kind));
+        }
+
+        for (int c = 0; c < Cpus; c++)
+        {
+            foreach (var f in fields)
+            {
+                Assert.Equal(f.GetValue(reference.Counters(c)), f.GetValue(fast.Counters(c)));
+            }
+
+            Assert.Equal(reference.Counters(c).ContendedLines.OrderBy(kv => kv.Key), fast.Counters(c).ContendedLines.OrderBy(kv => kv.Key));
+            foreach (uint line in lines)
+            {
+                Assert.Equal(reference.DataState(c, line), fast.DataState(c, line));
+                Assert.Equal(reference.InInstructionCache(c, line), fast.InInstructionCache(c, line));
+            }
+        }
+    }
+
     /// <summary>Random traffic from four CPUs: after every access the MESI and directory invariants hold.</summary>
     [Fact]
     public void RandomTrafficKeepsTheInvariants()

@@ -131,31 +131,24 @@ public static class RunCommand
 
         switch (result.Reason)
         {
-            case StopReason.GuestExit:
-                return result.GuestExitStatus;
-            case StopReason.Halted:
-                return ExitCodes.CleanHalt;
             case StopReason.InstructionLimit:
             case StopReason.CycleLimit:
                 stderr.WriteLine($"emulator: {result.Message} after {result.Instructions} instructions");
-                return ExitCodes.LimitReached;
+                break;
             case StopReason.TripleFault:
-                stderr.WriteLine($"emulator: {result.Message}");
-                stderr.Write(StateDump.Format(m));
-                return ExitCodes.TripleFault;
-            case StopReason.ResetRequest:
-                stderr.WriteLine($"emulator: {result.Message}");
-                return ExitCodes.CleanHalt;
             case StopReason.ResetLimit:
                 stderr.WriteLine($"emulator: {result.Message}");
                 stderr.Write(StateDump.Format(m));
-                return ExitCodes.ResetLimit;
+                break;
+            case StopReason.ResetRequest:
+                stderr.WriteLine($"emulator: {result.Message}");
+                break;
             case StopReason.HostRequest:
                 stderr.WriteLine("emulator: interrupted");
-                return ExitCodes.Interrupted;
-            default:
-                return ExitCodes.InternalError;
+                break;
         }
+
+        return RunExitStatus.Of(result);
     }
 
     /// <summary>Buffers guest serial bytes and writes them as text to the output.</summary>

@@ -64,11 +64,7 @@ public static class ViewCommands
             }
             else
             {
-                stdout.WriteLine($"{var} (link address 0x{sym.Address:x8}, {size} bytes) {session.Where}:");
-                foreach (var r in rows)
-                {
-                    stdout.WriteLine("  " + StateViews.FormatPerCpu(var, size, r));
-                }
+                stdout.Write(StateViews.FormatPerCpuTable(m.Cpus, resolver, sym, session.Where));
             }
 
             return session.ExitStatus;
@@ -109,12 +105,10 @@ public static class ViewCommands
                 }
 
                 var gdtr = cpu.Gdtr;
-                string what = new PerCpuResolver(session.Image.Symbols, m.Memory).Describe(gdtr.Base);
-                text.AppendLine($"cpu{cpu.Id}: GDTR base 0x{gdtr.Base:x8} limit 0x{gdtr.Limit:x4} = {what}, {session.Where}");
+                text.Append(StateViews.FormatGdt(cpu, new PerCpuResolver(session.Image.Symbols, m.Memory), session.Where));
                 var entries = new List<object>();
                 foreach (var e in StateViews.ReadGdt(cpu))
                 {
-                    text.AppendLine("  " + e.Format());
                     entries.Add(new { index = e.Index, selector = e.Index * 8, @base = e.Base, limit = e.Limit, access = e.Access, flags = e.Flags, type = e.Type, raw = e.Raw, used_by = e.Users });
                 }
 

@@ -339,8 +339,10 @@ public sealed unsafe partial class Cpu
             // the clock (memory costs already in Cycles, the static costs of the ops run so
             // far from the prefix sums) reaches the limit, at an instruction boundary. Without
             // this a contended line would stay in one CPU's cache for a whole block.
+            // The static cost of the first i instructions is one load (BlockTiming.Static, the
+            // sum of the Prefix triple).
             BlockTiming t = block.Timing ??= BlockTiming.Build(block, _lineSize);
-            ref int prefix = ref MemoryMarshal.GetArrayDataReference(t.Prefix);
+            ref int statics = ref MemoryMarshal.GetArrayDataReference(t.Static);
             while (i < n)
             {
                 ref MicroOp op = ref Unsafe.Add(ref first, i);
@@ -351,8 +353,7 @@ public sealed unsafe partial class Cpu
                     break;
                 }
 
-                int k = i * 3;
-                if (Cycles + Unsafe.Add(ref prefix, k) + Unsafe.Add(ref prefix, k + 1) + Unsafe.Add(ref prefix, k + 2) >= cycleLimit)
+                if (Cycles + Unsafe.Add(ref statics, i) >= cycleLimit)
                 {
                     break;
                 }

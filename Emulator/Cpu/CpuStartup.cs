@@ -30,18 +30,27 @@ public sealed partial class Cpu
     /// </summary>
     public void ApplyInit()
     {
-        long cycles = Cycles;
-        long instructions = Instructions;
         var msrs = Msrs.ToArray();
-        Reset();
+        ResetKeepingClock();
         foreach (var (msr, value) in msrs)
         {
             Msrs[msr] = value;
         }
 
+        State = RunState.WaitForSipi;
+    }
+
+    /// <summary>
+    /// RESET (or, with the MSRs put back, INIT) of a CPU in a running machine: the architectural
+    /// state goes to its RESET values while the clock and the instruction count go on.
+    /// </summary>
+    public void ResetKeepingClock()
+    {
+        long cycles = Cycles;
+        long instructions = Instructions;
+        Reset();
         Cycles = cycles;
         Instructions = instructions;
-        State = RunState.WaitForSipi;
     }
 
     /// <summary>STARTUP: a CPU in wait-for-SIPI starts at <paramref name="vector"/>:0000 in real mode; otherwise ignored.</summary>

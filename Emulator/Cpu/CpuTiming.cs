@@ -49,8 +49,20 @@ public sealed unsafe partial class Cpu
 
     /// <summary>A data access that hit the software TLB: the physical address comes from the entry.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ChargeTlbHit(uint physPage, uint linear, int size, CacheAccessKind kind) =>
-        ChargeRam((physPage & ~0xFFFu) | (linear & 0xFFF), size, kind);
+    private void ChargeTlbHit(uint physPage, uint linear, int size, CacheAccessKind kind)
+    {
+        uint phys = (physPage & ~0xFFFu) | (linear & 0xFFF);
+
+        // The common case first (a repeated access to the line last touched: the filter hit,
+        // which can involve no coherence), without the general path's dispatch.
+        if (_cache!.TryFilterHit(phys, size, kind == CacheAccessKind.Write, out int latency))
+        {
+            Cycles += latency;
+            return;
+        }
+
+        ChargeRam(phys, size, kind);
+    }
 
     /// <summary>A RAM access of <paramref name="size"/> physically contiguous bytes.</summary>
     private void ChargeRam(uint phys, int size, CacheAccessKind kind)
@@ -105,7 +117,14 @@ public sealed unsafe partial class Cpu
         uint phys = (uint)(host - RamBase);
         if (bytes == (uint)elementSize)
         {
-            // One element (a read-modify-write): a plain access.
+            // One element (a read-modify-write): a plain access, the filter hit first.
+            if (kind is CacheAccessKind.Read or CacheAccessKind.Write &&
+                _cache!.TryFilterHit(phys, elementSize, kind == CacheAccessKind.Write, out int latency))
+            {
+                Cycles += latency;
+                return;
+            }
+
             ChargeRam(phys, elementSize, kind);
             return;
         }
@@ -171,19 +190,33 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ChargeBlock(Block block, int retired, int exit)
     {
+        // Shape for speed: runs once per block (twice per iteration of a contended loop), so
+        // everything per retired count is precomputed (BlockTiming), a block without LOCK or
+        // I/O costs (most) adds one counter, and a one-line fetch skips the loop.
         BlockTiming t = block.Timing ??= BlockTiming.Build(block, _lineSize);
         CachePort port = _cache!;
         CpuTimingCounters c = port.Counters;
-        int i = retired * 3;
-        int baseCost = t.Prefix[i];
-        int locked = t.Prefix[i + 1];
-        int io = t.Prefix[i + 2];
-        long cycles = baseCost + locked + io;
-        c.BaseCycles += baseCost;
-        c.LockedCycles += locked;
-        c.IoCycles += io;
-        c.LockedAccesses += locked / CoreTimingTable.LockPenalty;
-        if (exit == Exec.Jump && retired == block.Ops.Length)
+        long cycles;
+        if (t.Plain)
+        {
+            int baseCost = t.Static[retired];
+            cycles = baseCost;
+            c.BaseCycles += baseCost;
+        }
+        else
+        {
+            int i = retired * 3;
+            int baseCost = t.Prefix[i];
+            int locked = t.Prefix[i + 1];
+            int io = t.Prefix[i + 2];
+            cycles = baseCost + locked + io;
+            c.BaseCycles += baseCost;
+            c.LockedCycles += locked;
+            c.IoCycles += io;
+            c.LockedAccesses += locked / CoreTimingTable.LockPenalty;
+        }
+
+        if (exit == Exec.Jump && retired == t.OpCount)
         {
             cycles += CoreTimingTable.TakenBranchPenalty;
             c.PenaltyCycles += CoreTimingTable.TakenBranchPenalty;
@@ -191,12 +224,18 @@ public sealed unsafe partial class Cpu
 
         // The front end fetches the lines holding the instructions that ran (a faulting one
         // was fetched too).
-        int lastOp = retired < block.Ops.Length ? retired : retired - 1;
-        int lines = lastOp < 0 ? 0 : t.FetchLineCount[lastOp];
+        int lines = t.FetchByRetired[retired];
         uint[] fetch = t.FetchLines;
-        for (int l = 0; l < lines; l++)
+        if (lines == 1)
         {
-            cycles += port.Fetch(fetch[l]);
+            cycles += port.Fetch(fetch[0]);
+        }
+        else
+        {
+            for (int l = 0; l < lines; l++)
+            {
+                cycles += port.Fetch(fetch[l]);
+            }
         }
 
         Cycles += cycles;

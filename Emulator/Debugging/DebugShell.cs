@@ -426,30 +426,12 @@ public sealed class DebugShell
         }
     }
 
-    private void Gdt(CpuCore cpu)
-    {
-        string what = _control.Resolver?.Describe(cpu.Gdtr.Base) ?? $"0x{cpu.Gdtr.Base:x8}";
-        _out.WriteLine($"cpu{cpu.Id}: GDTR base 0x{cpu.Gdtr.Base:x8} limit 0x{cpu.Gdtr.Limit:x4} = {what}");
-        if (!cpu.ProtectedMode)
-        {
-            _out.WriteLine("  (real mode: no GDT in use)");
-        }
-
-        foreach (var e in StateViews.ReadGdt(cpu))
-        {
-            _out.WriteLine("  " + e.Format());
-        }
-    }
+    private void Gdt(CpuCore cpu) => _out.Write(StateViews.FormatGdt(cpu, _control.Resolver));
 
     private void PerCpu(string name)
     {
         var (sym, resolver) = PerCpuSymbol(name);
-        int size = StateViews.ValueSize(sym);
-        _out.WriteLine($"{name} (link address 0x{sym.Address:x8}, {size} bytes):");
-        foreach (var r in StateViews.ReadPerCpu(_m.Cpus, resolver, sym, size))
-        {
-            _out.WriteLine("  " + StateViews.FormatPerCpu(name, size, r));
-        }
+        _out.Write(StateViews.FormatPerCpuTable(_m.Cpus, resolver, sym));
     }
 
     private (Symbol Symbol, PerCpuResolver Resolver) PerCpuSymbol(string name)

@@ -144,15 +144,11 @@ public sealed partial class GdbStub
                 return _exitReply;
             case StopReason.Halted:
             case StopReason.ResetRequest:
-                // A reset request the machine is set to stop on ends the run like the CLI's status 0.
-                _exitReply = "W00";
-                return _exitReply;
             case StopReason.ResetLimit:
-                _exitReply = $"W{Cli.ExitCodes.ResetLimit:x2}";
-                return _exitReply;
             case StopReason.InstructionLimit:
             case StopReason.CycleLimit:
-                _exitReply = $"W{Cli.ExitCodes.LimitReached:x2}";
+                // The status `run` would exit with (a reset request the machine stops on is 0).
+                _exitReply = $"W{RunExitStatus.Of(r):x2}";
                 return _exitReply;
             case StopReason.TripleFault:
                 {

@@ -192,12 +192,20 @@ public sealed class Uart16550 : BytePortDevice
         }
     }
 
+    /// <summary>Whether host input is queued (cheap, any thread): <see cref="PollInput"/> does nothing without it.</summary>
+    public bool HasHostInput => Volatile.Read(ref _hostInputCount) != 0;
+
     /// <summary>
     /// Moves queued host input into the receive FIFO and updates the interrupt line. The machine
     /// calls this periodically (e.g. while the CPU is halted) on the emulator thread.
     /// </summary>
     public void PollInput()
     {
+        if (!HasHostInput)
+        {
+            return;
+        }
+
         if (DrainHostInput())
         {
             UpdateInterrupt();

@@ -11,6 +11,13 @@ public sealed class EventQueue
     private readonly PriorityQueue<Event, (long Time, int Priority, long Sequence)> _queue = new();
     private long _sequence;
 
+    // NextTime is read at least once per scheduling slice (every few guest blocks under the
+    // cycle mode's 20-cycle quantum), events change far more rarely: the answer is kept until
+    // the queue changes. Exact: scheduling can only lower it (kept valid), firing or cancelling
+    // an event invalidates it.
+    private long _nextTime;
+    private bool _nextTimeValid;
+
     /// <summary>Priorities for events due at the same cycle: lower fires first.</summary>
     public static class Priorities
     {
@@ -20,11 +27,13 @@ public sealed class EventQueue
     }
 
     /// <summary>A scheduled callback; cancel it with <see cref="Cancel"/>.</summary>
-    public sealed class Event(long time, Action<long> callback)
+    public sealed class Event(long time, Action<long> callback, EventQueue owner)
     {
         public long Time { get; } = time;
 
         internal Action<long> Callback { get; } = callback;
+
+        internal EventQueue Owner { get; } = owner;
 
         public bool Cancelled { get; internal set; }
     }
@@ -34,13 +43,25 @@ public sealed class EventQueue
     {
         get
         {
-            while (_queue.TryPeek(out var e, out _) && e.Cancelled)
+            if (_nextTimeValid)
             {
-                _queue.Dequeue();
+                return _nextTime;
             }
 
-            return _queue.TryPeek(out var first, out _) ? first.Time : long.MaxValue;
+            _nextTime = FindNextTime();
+            _nextTimeValid = true;
+            return _nextTime;
         }
+    }
+
+    private long FindNextTime()
+    {
+        while (_queue.TryPeek(out var e, out _) && e.Cancelled)
+        {
+            _queue.Dequeue();
+        }
+
+        return _queue.TryPeek(out var first, out _) ? first.Time : long.MaxValue;
     }
 
     public int Count => _queue.Count;
@@ -48,8 +69,13 @@ public sealed class EventQueue
     /// <summary>Schedules <paramref name="callback"/> (given the event's due time) at <paramref name="time"/>.</summary>
     public Event Schedule(long time, int priority, Action<long> callback)
     {
-        var e = new Event(time, callback);
+        var e = new Event(time, callback, this);
         _queue.Enqueue(e, (time, priority, _sequence++));
+        if (_nextTimeValid && time < _nextTime)
+        {
+            _nextTime = time;
+        }
+
         return e;
     }
 
@@ -58,6 +84,7 @@ public sealed class EventQueue
         if (e is not null)
         {
             e.Cancelled = true;
+            e.Owner._nextTimeValid = false;
         }
     }
 
@@ -65,12 +92,14 @@ public sealed class EventQueue
     public int RunDue(long now)
     {
         int fired = 0;
+        _nextTimeValid = false;
         while (_queue.TryPeek(out var e, out var key) && key.Time <= now)
         {
             _queue.Dequeue();
             if (!e.Cancelled)
             {
                 e.Cancelled = true;
+                _nextTimeValid = false;
                 e.Callback(e.Time);
                 fired++;
             }

@@ -53,6 +53,11 @@ public sealed record RunResult(StopReason Reason, int GuestExitStatus, long Inst
 public sealed class Machine : IDisposable, IMachineControl
 {
     private readonly Action<byte> _serialOut;
+
+    // The configuration's scheduling values, read every slice: plain fields rather than the
+    // record's nullable properties.
+    private readonly long _maxCycles;
+    private readonly long _quantum;
     private int? _exitStatus;
     private volatile bool _stopRequested;
     private CpuCore? _sliceCpu;
@@ -78,6 +83,8 @@ public sealed class Machine : IDisposable, IMachineControl
         }
 
         Config = config;
+        _maxCycles = config.MaxCycles ?? long.MaxValue;
+        _quantum = config.Quantum;
         _serialOut = serialOut ?? (_ => { });
         Memory = new PhysicalMemory(config.MemoryBytes);
         Bus = new MemoryBus(Memory);
@@ -232,16 +239,10 @@ public sealed class Machine : IDisposable, IMachineControl
     /// <summary>Loads a Multiboot (or plain ELF32) kernel and puts the boot CPU at its entry; APs wait for SIPI.</summary>
     public LoadedImage Load(string displayName, ReadOnlySpan<byte> image)
     {
-        // As QEMU's -kernel and GRUB do, the Multiboot command line starts with the kernel's name.
-        string cmdline = Config.CommandLine.Length > 0 ? $"{displayName} {Config.CommandLine}" : displayName;
-        Firmware = FirmwareTables.Build(Memory, Cpus.Length);
-        var options = new LoadOptions
-        {
-            CommandLine = cmdline,
-            BootLoaderName = "Emulator",
-            ReservedRegions = LoadOptions.DefaultReservedRegions,
-        };
-        var loaded = MultibootLoader.Load(displayName, image, Memory, options);
+        // Kept for a cold reset, which loads the image again as QEMU's -kernel (a ROM) does.
+        _imageName = displayName;
+        _imageBytes = image.ToArray();
+        var loaded = LoadIntoMemory();
         Image = loaded;
         Cpus[0].SetMultibootEntryState(loaded.EntryPoint, loaded.Eax, loaded.Ebx);
         for (int i = 1; i < Cpus.Length; i++)
@@ -251,6 +252,28 @@ public sealed class Machine : IDisposable, IMachineControl
         }
 
         return loaded;
+    }
+
+    private string _imageName = "";
+
+    private byte[]? _imageBytes;
+
+    /// <summary>
+    /// What the firmware and the boot loader put in RAM: the firmware tables, then the image's
+    /// segments (its .bss zeroed) and the Multiboot information.
+    /// </summary>
+    private LoadedImage LoadIntoMemory()
+    {
+        // As QEMU's -kernel and GRUB do, the Multiboot command line starts with the kernel's name.
+        string cmdline = Config.CommandLine.Length > 0 ? $"{_imageName} {Config.CommandLine}" : _imageName;
+        Firmware = FirmwareTables.Build(Memory, Cpus.Length);
+        var options = new LoadOptions
+        {
+            CommandLine = cmdline,
+            BootLoaderName = "Emulator",
+            ReservedRegions = LoadOptions.DefaultReservedRegions,
+        };
+        return MultibootLoader.Load(_imageName, _imageBytes, Memory, options);
     }
 
     /// <summary>The debug-exit device asks the machine to stop with a host exit status.</summary>
@@ -323,20 +346,31 @@ public sealed class Machine : IDisposable, IMachineControl
 
         // A CPU may have been shut down from outside a slice (a test, the debugger); within the
         // loop only the CPU that ran can shut down, and the loop checks it after each slice.
-        _shutdown |= Cpus.Any(c => c.State == RunState.Shutdown);
+        _shutdown |= AnyShutdown();
+
+        // Shape for speed: under the cycle mode's 20-cycle quantum a slice is about one loop
+        // iteration of a contended guest, so this loop runs every couple of blocks. The rare
+        // conditions (an exit, stop or reset request, a shutdown) are one inlined test, and a
+        // slice that goes on costs one test before the CPU runs again.
         while (budget > 0)
         {
-            var stop = CheckStop();
-            if (stop is not null)
+            if (_exitStatus is not null || _stopRequested || _resetRequest is not null || _shutdown)
             {
-                _sliceCpu = null;
-                return stop;
+                var stop = CheckStop();
+                if (stop is not null)
+                {
+                    _sliceCpu = null;
+                    return stop;
+                }
             }
 
-            var noSlice = EnsureSlice();
-            if (noSlice is not null)
+            if (_sliceCpu is not { State: RunState.Running } running || running.Cycles >= _sliceEnd)
             {
-                return noSlice;
+                var noSlice = StartSlice();
+                if (noSlice is not null)
+                {
+                    return noSlice;
+                }
             }
 
             // Summing the CPUs' counts is only needed under an instruction limit (a slice may
@@ -378,7 +412,7 @@ public sealed class Machine : IDisposable, IMachineControl
     /// </summary>
     public CpuCore? PrepareStep()
     {
-        if (_exitStatus is not null || _stopRequested || Cpus.Any(c => c.State == RunState.Shutdown))
+        if (_exitStatus is not null || _stopRequested || AnyShutdown())
         {
             return null;
         }
@@ -397,19 +431,26 @@ public sealed class Machine : IDisposable, IMachineControl
     /// </summary>
     private RunResult? EnsureSlice()
     {
-        if (_sliceCpu is not null && _sliceCpu.State == RunState.Running && _sliceCpu.Cycles < _sliceEnd)
+        if (_sliceCpu is { State: RunState.Running } running && running.Cycles < _sliceEnd)
         {
             return null;
         }
 
-        long maxCycles = Config.MaxCycles ?? long.MaxValue;
-        _sliceCpu = PickNext();
-        if (_sliceCpu is null)
+        return StartSlice();
+    }
+
+    /// <summary>Starts the next slice (the current one is over); returns why none can start, or null.</summary>
+    private RunResult? StartSlice()
+    {
+        long maxCycles = _maxCycles;
+        var cpu = PickNext(out bool alone, out long nextEvent);
+        _sliceCpu = cpu;
+        if (cpu is null)
         {
             return Result(StopReason.Halted, 0, "all CPUs halted");
         }
 
-        if (_sliceCpu.Cycles >= maxCycles)
+        if (cpu.Cycles >= maxCycles)
         {
             _sliceCpu = null;
             return Result(StopReason.CycleLimit, 0, $"cycle limit {maxCycles} reached");
@@ -419,26 +460,33 @@ public sealed class Machine : IDisposable, IMachineControl
         // quantum: nothing can interleave with it until a device event or until it wakes
         // another CPU, which shortens the slice to a quantum (OnCpuRunnable). This keeps
         // single-CPU phases free of scheduling overhead, whatever the quantum.
-        long span = RunningAlone(_sliceCpu) ? AloneSlice : Config.Quantum;
-        _sliceEnd = Math.Min(Math.Min(_sliceCpu.Cycles + span, maxCycles), Events.NextTime);
-        Com1.PollInput();
+        long span = alone ? AloneSlice : _quantum;
+        _sliceEnd = Math.Min(Math.Min(cpu.Cycles + span, maxCycles), nextEvent);
+
+        // PollInput does nothing without queued host input: the test is inlined, the call is not
+        // paid per slice.
+        if (Com1.HasHostInput)
+        {
+            Com1.PollInput();
+        }
+
         return null;
     }
 
     /// <summary>The longest slice of a CPU running alone (bounds the latency of host input polling).</summary>
     public const long AloneSlice = 1_000_000;
 
-    private bool RunningAlone(CpuCore cpu)
+    private bool AnyShutdown()
     {
         foreach (var c in Cpus)
         {
-            if (c != cpu && c.State == RunState.Running)
+            if (c.State == RunState.Shutdown)
             {
-                return false;
+                return true;
             }
         }
 
-        return true;
+        return false;
     }
 
     /// <summary>Another CPU woke up (an IPI, INIT/STARTUP, an interrupt): the running slice ends within a quantum.</summary>
@@ -446,7 +494,7 @@ public sealed class Machine : IDisposable, IMachineControl
     {
         if (_sliceCpu is { } running && running != woken)
         {
-            long end = running.Cycles + Config.Quantum;
+            long end = running.Cycles + _quantum;
             if (end < _sliceEnd)
             {
                 _sliceEnd = end;
@@ -521,8 +569,9 @@ public sealed class Machine : IDisposable, IMachineControl
     /// counters keep running), the local APICs, IOAPIC, 8259s, PIT, UART and system ports to
     /// their power-up state, RAM and the CMOS kept. Then what the firmware does: with CMOS
     /// shutdown status 0x05 or 0x0A the boot CPU jumps through the warm-reset vector at 0x467
-    /// (real mode, the status is cleared); otherwise the loaded image's entry runs again in the
-    /// Multiboot entry state (the image is not reloaded: RAM keeps what the guest left). The
+    /// (real mode, the status is cleared, nothing is reloaded); otherwise the firmware tables and the
+    /// image are loaded again (as QEMU reloads its -kernel) and its entry runs in the Multiboot
+    /// entry state; the rest of RAM keeps what the guest left. The
     /// application processors wait for STARTUP.
     /// </summary>
     public void Reset(string why)
@@ -534,11 +583,7 @@ public sealed class Machine : IDisposable, IMachineControl
         _sliceCpu = null;
         foreach (var c in Cpus)
         {
-            long cycles = c.Cycles;
-            long instructions = c.Instructions;
-            c.Reset();
-            c.Cycles = cycles;
-            c.Instructions = instructions;
+            c.ResetKeepingClock();
             c.State = c.Id == 0 ? RunState.Running : RunState.WaitForSipi;
         }
 
@@ -567,8 +612,13 @@ public sealed class Machine : IDisposable, IMachineControl
             bsp.Seg(Emulator.Cpu.Segmentation.SegReg.CS) = Emulator.Cpu.Segmentation.SegmentCache.RealModeData(cs);
             bsp.Eip = ip;
         }
-        else if (Image is { } image)
+        else if (_imageBytes is not null)
         {
+            // A cold boot: the firmware builds its tables and the loader loads the image again,
+            // so its code and initialised data are fresh (the rest of RAM keeps what the guest
+            // left). The loader's writes invalidate the blocks decoded from the old bytes, as
+            // every physical write does.
+            var image = LoadIntoMemory();
             Cpus[0].SetMultibootEntryState(image.EntryPoint, image.Eax, image.Ebx);
         }
 
@@ -580,36 +630,40 @@ public sealed class Machine : IDisposable, IMachineControl
     /// firing every device event due by then. When no CPU can run, time jumps to the next event
     /// (halted CPUs sleep until an interrupt reaches them); null when nothing can ever run again.
     /// </summary>
-    private CpuCore? PickNext()
+    private CpuCore? PickNext(out bool alone, out long nextEvent)
     {
         long idleEvents = 0;
+        CpuCore[] cpus = Cpus;
         while (true)
         {
+            // One pass finds the lowest clock and counts the running CPUs (a CPU running alone
+            // gets a long slice): whether the chosen CPU is alone is known without a second scan.
+            // First the common case of a busy SMP guest, every CPU simply running: a loop with
+            // no call in it, whose values stay in registers. Any other CPU sends the scan to the
+            // general loop (ScanAll), from the start: the CPUs passed so far needed nothing there
+            // either, so the outcome is the same.
             CpuCore? best = null;
-            foreach (var c in Cpus)
+            long bestCycles = 0;
+            int running = cpus.Length;
+            for (int i = 0; i < cpus.Length; i++)
             {
-                if (c.State == RunState.Halted &&
-                    (c.Nmi is { NmiPending: true } || ((c.FlagsBase & EFlags.IF) != 0 && c.Interrupts is { HasPendingInterrupt: true })))
+                CpuCore c = cpus[i];
+                if (c.State != RunState.Running || c.ClockNeedsSync)
                 {
-                    c.Wake();
+                    running = -1;
+                    break;
                 }
 
-                if (c.ClockNeedsSync)
-                {
-                    // It slept: its clock jumps to the time it was woken (the end of the waker's slice).
-                    c.ClockNeedsSync = false;
-                    long slept = _now - c.Cycles;
-                    if (slept > 0)
-                    {
-                        c.Cycles = _now;
-                        c.ChargeHalted(slept);
-                    }
-                }
-
-                if (c.State == RunState.Running && (best is null || c.Cycles < best.Cycles))
+                if (best is null || c.Cycles < bestCycles)
                 {
                     best = c;
+                    bestCycles = c.Cycles;
                 }
+            }
+
+            if (running < 0)
+            {
+                best = ScanAll(cpus, out running);
             }
 
             long next = Events.NextTime;
@@ -623,19 +677,85 @@ public sealed class Machine : IDisposable, IMachineControl
                 }
 
                 _now = Math.Max(_now, best.Cycles);
+                alone = running == 1;
+                nextEvent = next;
                 return best;
             }
 
             // Nobody can run. Only a device event can change that, and only for a CPU that can
             // take a maskable interrupt (NMIs and IPIs need a running CPU to send them).
-            bool wakeable = Cpus.Any(c => c.State == RunState.Halted && (c.FlagsBase & EFlags.IF) != 0);
+            bool wakeable = false;
+            foreach (var c in cpus)
+            {
+                wakeable |= c.State == RunState.Halted && (c.FlagsBase & EFlags.IF) != 0;
+            }
+
             if (next == long.MaxValue || !wakeable || ++idleEvents > MaxIdleEvents)
             {
+                alone = false;
+                nextEvent = next;
                 return null;
             }
 
             _now = Math.Max(_now, next);
             Events.RunDue(next);
+        }
+    }
+
+    /// <summary>
+    /// PickNext's general pass: wakes and catches up the CPUs that need it, then returns the
+    /// running CPU with the lowest clock (ties to the lowest id) and how many are running.
+    /// </summary>
+    private CpuCore? ScanAll(CpuCore[] cpus, out int running)
+    {
+        CpuCore? best = null;
+        long bestCycles = 0;
+        running = 0;
+        for (int i = 0; i < cpus.Length; i++)
+        {
+            CpuCore c = cpus[i];
+            if (c.State != RunState.Running || c.ClockNeedsSync)
+            {
+                WakeAndSync(c);
+            }
+
+            if (c.State == RunState.Running)
+            {
+                running++;
+                if (best is null || c.Cycles < bestCycles)
+                {
+                    best = c;
+                    bestCycles = c.Cycles;
+                }
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// PickNext's per-CPU work for a CPU that is not simply running: a halted CPU with an NMI or
+    /// an unmasked interrupt pending wakes up, and a CPU that slept has its clock moved to the
+    /// time it was woken (the end of the waker's slice).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void WakeAndSync(CpuCore c)
+    {
+        if (c.State == RunState.Halted &&
+            (c.Nmi is { NmiPending: true } || ((c.FlagsBase & EFlags.IF) != 0 && c.Interrupts is { HasPendingInterrupt: true })))
+        {
+            c.Wake();
+        }
+
+        if (c.ClockNeedsSync)
+        {
+            c.ClockNeedsSync = false;
+            long slept = _now - c.Cycles;
+            if (slept > 0)
+            {
+                c.Cycles = _now;
+                c.ChargeHalted(slept);
+            }
         }
     }
 

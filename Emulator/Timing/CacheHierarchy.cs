@@ -58,6 +58,39 @@ internal sealed class L1Array
         Clear();
     }
 
+    /// <summary>
+    /// The slot holding <paramref name="line"/> and touched for LRU (see <see cref="Touch"/>), or
+    /// -1 (nothing touched). A hit in the set's predicted way needs no touch: that way is the
+    /// one touched last in the set (only <see cref="Touch"/> sets it, and a way that lost its
+    /// line fails the tag compare), so it already has the set's newest stamp, and the victim
+    /// choice, which compares stamps within a set only, comes out the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int FindAndTouch(uint line)
+    {
+        int set = (int)(line & SetMask);
+        uint want = line << 2;
+        int w = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(LastWay), set);
+        uint t = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Tags), w);
+        if ((t & ~3u) == want && t != 0)
+        {
+            return w;
+        }
+
+        return ScanAndTouch(set, line);
+    }
+
+    private int ScanAndTouch(int set, uint line)
+    {
+        int slot = Scan(set, line << 2);
+        if (slot >= 0)
+        {
+            Touch(slot, line);
+        }
+
+        return slot;
+    }
+
     /// <summary>The slot holding <paramref name="line"/>, or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(uint line)
@@ -105,18 +138,26 @@ internal sealed class L1Array
     /// <summary>The slot to fill for <paramref name="line"/>: an empty way, else the least recently used.</summary>
     public int Victim(uint line)
     {
+        // Every miss runs this (each move of a contended line): no bounds checks, the best
+        // stamp in a register. The set index is within the arrays by construction.
+        ref uint tags = ref MemoryMarshal.GetArrayDataReference(Tags);
+        ref ulong stamps = ref MemoryMarshal.GetArrayDataReference(Stamps);
         int first = (int)(line & SetMask) * Ways;
+        int end = first + Ways;
         int best = first;
-        for (int w = first; w < first + Ways; w++)
+        ulong bestStamp = Unsafe.Add(ref stamps, first);
+        for (int w = first; w < end; w++)
         {
-            if (Tags[w] == 0)
+            if (Unsafe.Add(ref tags, w) == 0)
             {
                 return w;
             }
 
-            if (Stamps[w] < Stamps[best])
+            ulong stamp = Unsafe.Add(ref stamps, w);
+            if (stamp < bestStamp)
             {
                 best = w;
+                bestStamp = stamp;
             }
         }
 
@@ -175,17 +216,61 @@ public sealed class CachePort
     // the L1I's, or NoLine: a repeated access to that line skips the set lookup and the LRU
     // update (it is already the most recently used, so LRU order is unchanged: exact). The
     // slow paths reset them whenever they change this CPU's L1s (eviction, invalidation,
-    // downgrade).
+    // downgrade), each cache's filters only when that cache changed: a data miss or a lost
+    // data line leaves the L1I (and so MruFetch) as it was, which keeps a contended loop's
+    // block fetches on the one-compare path.
     internal const uint NoLine = uint.MaxValue;
     internal uint MruRead = NoLine;
     internal uint MruWrite = NoLine;
     internal uint MruFetch = NoLine;
 
+    /// <summary>
+    /// The line another CPU's write last took from this L1D (so it is not there), or NoLine:
+    /// a contended line is usually accessed again right after it was lost, and the lookup then
+    /// goes straight to the miss without scanning the set. Cleared when the line comes back.
+    /// </summary>
+    internal uint GoneLine = NoLine;
+
+    /// <summary>Forgets every shortcut (the filters and <see cref="GoneLine"/>): the next accesses take the full lookups.</summary>
     internal void ForgetMru()
+    {
+        ForgetData();
+        ForgetFetch();
+        GoneLine = NoLine;
+    }
+
+    /// <summary>The L1D changed other than by a touch (eviction, invalidation, downgrade).</summary>
+    internal void ForgetData()
     {
         MruRead = NoLine;
         MruWrite = NoLine;
-        MruFetch = NoLine;
+    }
+
+    /// <summary>The L1I changed other than by a touch (eviction, invalidation).</summary>
+    internal void ForgetFetch() => MruFetch = NoLine;
+
+    /// <summary>
+    /// A data load or store of <paramref name="size"/> bytes within one line that the last-line
+    /// filter answers (the line most recently touched, Modified for a store): counted and its
+    /// latency given, exactly as <see cref="Access(uint, int, CacheAccessKind)"/> would; false
+    /// (nothing done) otherwise. The CPU's charge for a TLB hit tries this first, so the common
+    /// case is one call with no dispatch on the kind.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryFilterHit(uint physAddr, int size, bool write, out int latency)
+    {
+        uint lineMask = (1u << _lineShift) - 1;
+        uint line = physAddr >> _lineShift;
+        if ((physAddr & lineMask) + (uint)size <= lineMask + 1 && line == (write ? MruWrite : MruRead))
+        {
+            Counters.L1DHits++;
+            Counters.MemoryCycles += _l1Hit;
+            latency = _l1Hit;
+            return true;
+        }
+
+        latency = 0;
+        return false;
     }
 
     /// <summary>A data load of one line: the latency in cycles.</summary>
@@ -205,11 +290,14 @@ public sealed class CachePort
 
     private int ReadLookup(uint line)
     {
-        int slot = D.Find(line);
+        if (line == GoneLine)
+        {
+            return _h.DataMiss(this, line, write: false);
+        }
+
+        int slot = D.FindAndTouch(line);
         if (slot >= 0)
         {
-            D.Touch(slot, line);
-
             // Both filters name only the most recently touched line, so skipping Touch on a filter hit keeps LRU exact.
             MruRead = line;
             MruWrite = (D.Tags[slot] & 3) == (uint)MesiState.Modified ? line : NoLine;
@@ -238,12 +326,16 @@ public sealed class CachePort
 
     private int WriteLookup(uint line)
     {
-        int slot = D.Find(line);
+        if (line == GoneLine)
+        {
+            return _h.DataMiss(this, line, write: true);
+        }
+
+        int slot = D.FindAndTouch(line);
         if (slot >= 0 && (D.Tags[slot] & 2) != 0)
         {
             // Exclusive or Modified: becomes (stays) Modified with no traffic.
             D.Tags[slot] |= (uint)MesiState.Modified;
-            D.Touch(slot, line);
             MruRead = MruWrite = line;
             Counters.L1DHits++;
             Counters.MemoryCycles += _l1Hit;
@@ -278,10 +370,9 @@ public sealed class CachePort
 
     private int FetchLookup(uint line)
     {
-        int slot = I.Find(line);
+        int slot = I.FindAndTouch(line);
         if (slot >= 0)
         {
-            I.Touch(slot, line);
             MruFetch = line;
             Counters.L1IHits++;
             Counters.MemoryCycles += _fetchHit;
@@ -614,26 +705,41 @@ public sealed class CacheHierarchy
                 if (ownerState >= (uint)MesiState.Exclusive)
                 {
                     owner.D.Tags[slot] = (line << 2) | (uint)MesiState.Shared;
-                    owner.ForgetMru();
+                    owner.ForgetData();
                 }
             }
         }
         else
         {
             state = MesiState.Modified;
+            bool invalidated = false;
             if (BitOperations.PopCount(others) == 1)
             {
+                // One other copy (a contended line's usual case): its slot is looked up once,
+                // for the transfer and the invalidation, which is done here exactly as
+                // InvalidateCopies would do it, and in the same order (then the L1I copies).
                 CachePort owner = _ports[BitOperations.TrailingZeroCount(others)];
-                if ((owner.D.Tags[owner.D.Find(line)] & 3) == (uint)MesiState.Modified)
+                L1Array od = owner.D;
+                int slot = od.Find(line);
+                if ((od.Tags[slot] & 3) == (uint)MesiState.Modified)
                 {
-                    // The Modified copy moves here (ownership with it); the invalidation below drops it.
+                    // The Modified copy moves here (ownership with it), then it is dropped.
                     Transfer(port, owner, line);
                     mem = 0;
                     coh = _transfer;
                 }
+
+                od.Tags[slot] = 0;
+                owner.ForgetData();
+                owner.GoneLine = line;
+                Invalidated(port, owner, line << _lineShift);
+                _l2Data[l2] &= ~others;
+                others = 0;
+                invalidated = true;
             }
 
-            if (InvalidateCopies(port, line, l2, others, _l2Code[l2]) && coh == 0)
+            invalidated |= InvalidateCopies(port, line, l2, others, _l2Code[l2]);
+            if (invalidated && coh == 0)
             {
                 coh = _invalidate;
             }
@@ -695,7 +801,7 @@ public sealed class CacheHierarchy
             if (ownerState >= (uint)MesiState.Exclusive)
             {
                 owner.D.Tags[slot] = (line << 2) | (uint)MesiState.Shared;
-                owner.ForgetMru();
+                owner.ForgetData();
             }
         }
 
@@ -747,7 +853,8 @@ public sealed class CacheHierarchy
         {
             CachePort p = _ports[BitOperations.TrailingZeroCount(m)];
             p.D.Tags[p.D.Find(line)] = 0;
-            p.ForgetMru();
+            p.ForgetData();
+            p.GoneLine = line;
             Invalidated(requester, p, address);
             any = true;
         }
@@ -756,7 +863,7 @@ public sealed class CacheHierarchy
         {
             CachePort p = _ports[BitOperations.TrailingZeroCount(m)];
             p.I.Tags[p.I.Find(line)] = 0;
-            p.ForgetMru();
+            p.ForgetFetch();
             if (p != requester)
             {
                 Invalidated(requester, p, address);
@@ -805,7 +912,8 @@ public sealed class CacheHierarchy
 
         cache.Tags[slot] = (line << 2) | (uint)state;
         cache.Touch(slot, line);
-        port.ForgetMru();
+
+        // The filled line is its cache's most recently used; the other L1's filter stays.
         if (cache == port.I)
         {
             port.MruFetch = line;
@@ -814,17 +922,23 @@ public sealed class CacheHierarchy
         {
             port.MruRead = line;
             port.MruWrite = state == MesiState.Modified ? line : CachePort.NoLine;
+            if (port.GoneLine == line)
+            {
+                port.GoneLine = CachePort.NoLine;
+            }
         }
     }
 
     private int FindL2(uint line)
     {
+        // Every L1 miss runs this: no bounds checks (the set is within the array by construction).
+        ref uint tags = ref MemoryMarshal.GetArrayDataReference(_l2Tags);
         int w = (int)(line & _l2SetMask) * _l2Ways;
         int end = w + _l2Ways;
         uint want = line << 2;
         for (; w < end; w++)
         {
-            uint t = _l2Tags[w];
+            uint t = Unsafe.Add(ref tags, w);
             if ((t & ~3u) == want && t != 0)
             {
                 return w;
@@ -879,7 +993,7 @@ public sealed class CacheHierarchy
                 }
 
                 p.D.Tags[s] = 0;
-                p.ForgetMru();
+                p.ForgetData();
                 p.Counters.BackInvalidations++;
             }
 
@@ -887,7 +1001,7 @@ public sealed class CacheHierarchy
             {
                 CachePort p = _ports[BitOperations.TrailingZeroCount(m)];
                 p.I.Tags[p.I.Find(oldLine)] = 0;
-                p.ForgetMru();
+                p.ForgetFetch();
                 p.Counters.BackInvalidations++;
             }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Emulator.Timing;
@@ -132,37 +133,55 @@ public sealed class CpuTimingCounters
         int first = (int)(physAddr - line);
         int last = Math.Min(first + size, lineSize) - 1;
         ulong mask = 0;
-        for (int b = first; b <= last; b++)
+        if (lineSize <= 64)
         {
-            mask |= 1UL << (lineSize <= 64 ? b : b * 64 / lineSize);
+            // Bits first..last at once (this runs on every write that stole a line).
+            int bits = last - first + 1;
+            mask = (bits >= 64 ? ulong.MaxValue : (1UL << bits) - 1) << first;
+        }
+        else
+        {
+            for (int b = first; b <= last; b++)
+            {
+                mask |= 1UL << (b * 64 / lineSize);
+            }
         }
 
         Line(line).WrittenBytes |= mask;
     }
 
     /// <summary>The mutable record of <paramref name="lineAddress"/> in <see cref="ContendedLines"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ref LineContention Line(uint lineAddress)
     {
-        if (lineAddress != _lastLine)
+        // A coherence miss updates the same line's record five or six times (transfer,
+        // invalidation, cycles, written bytes, on both CPUs): the repeat is inlined.
+        if (lineAddress == _lastLine)
         {
-            ref int index = ref CollectionsMarshal.GetValueRefOrAddDefault(_lineIndex, lineAddress, out bool exists);
-            if (!exists)
-            {
-                index = _lineIndex.Count - 1;
-                if (index == _lines.Length)
-                {
-                    Array.Resize(ref _lines, _lines.Length * 2);
-                    Array.Resize(ref _lineAddresses, _lines.Length);
-                }
-
-                _lineAddresses[index] = lineAddress;
-            }
-
-            _lastLine = lineAddress;
-            _lastIndex = index;
+            return ref _lines[_lastIndex];
         }
 
-        return ref _lines[_lastIndex];
+        return ref LineLookup(lineAddress);
+    }
+
+    private ref LineContention LineLookup(uint lineAddress)
+    {
+        ref int index = ref CollectionsMarshal.GetValueRefOrAddDefault(_lineIndex, lineAddress, out bool exists);
+        if (!exists)
+        {
+            index = _lineIndex.Count - 1;
+            if (index == _lines.Length)
+            {
+                Array.Resize(ref _lines, _lines.Length * 2);
+                Array.Resize(ref _lineAddresses, _lines.Length);
+            }
+
+            _lineAddresses[index] = lineAddress;
+        }
+
+        _lastLine = lineAddress;
+        _lastIndex = index;
+        return ref _lines[index];
     }
 
     /// <summary>Zeroes every counter.</summary>

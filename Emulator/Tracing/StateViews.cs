@@ -66,6 +66,29 @@ public static class StateViews
     }
 
     /// <summary>
+    /// One CPU's GDT as text: a GDTR line (with what the table's address is, e.g. which CPU's
+    /// per-CPU copy of <c>gdt_page</c>) and one line per non-null entry (<see cref="GdtEntry.Format"/>).
+    /// Shared by <c>gdt</c>, the <c>debug</c> command and the gdb stub's <c>monitor gdt</c>.
+    /// </summary>
+    public static string FormatGdt(CpuCore cpu, PerCpuResolver? resolver, string? where = null)
+    {
+        var text = new StringBuilder();
+        string what = resolver?.Describe(cpu.Gdtr.Base) ?? $"0x{cpu.Gdtr.Base:x8}";
+        text.AppendLine(CultureInfo.InvariantCulture, $"cpu{cpu.Id}: GDTR base 0x{cpu.Gdtr.Base:x8} limit 0x{cpu.Gdtr.Limit:x4} = {what}{(where is null ? string.Empty : ", " + where)}");
+        if (!cpu.ProtectedMode)
+        {
+            text.AppendLine("  (real mode: no GDT in use)");
+        }
+
+        foreach (var e in ReadGdt(cpu))
+        {
+            text.AppendLine("  " + e.Format());
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>
     /// The CPUs' GDTs side by side: one row per entry index any CPU uses, one column per CPU
     /// (base/limit), rows where the CPUs' entries differ marked with '*'.
     /// </summary>
@@ -147,6 +170,24 @@ public static class StateViews
     {
         string value = r.Value is uint v ? $"0x{v.ToString(size == 1 ? "x2" : size == 2 ? "x4" : "x8", CultureInfo.InvariantCulture)} ({v})" : "unmapped";
         return $"cpu{r.Cpu}: __per_cpu_offset=0x{r.Offset:x8} &{name}+offset=0x{r.Address:x8} value={value}   %fs base=0x{r.FsBase:x8}";
+    }
+
+    /// <summary>
+    /// A per-CPU variable on every CPU as text: a heading with its link address and size, then
+    /// one <see cref="FormatPerCpu"/> line per CPU. Shared by <c>percpu</c>, the <c>debug</c>
+    /// command and the gdb stub's <c>monitor percpu</c>.
+    /// </summary>
+    public static string FormatPerCpuTable(IReadOnlyList<CpuCore> cpus, PerCpuResolver resolver, Symbol symbol, string? where = null)
+    {
+        int size = ValueSize(symbol);
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{symbol.Name} (link address 0x{symbol.Address:x8}, {size} bytes){(where is null ? string.Empty : " " + where)}:");
+        foreach (var r in ReadPerCpu(cpus, resolver, symbol, size))
+        {
+            text.AppendLine("  " + FormatPerCpu(symbol.Name, size, r));
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Registers, the segment registers with their hidden descriptor caches, the table registers and control registers.</summary>

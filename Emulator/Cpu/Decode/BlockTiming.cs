@@ -17,7 +17,38 @@ public sealed class BlockTiming
         Prefix = prefix;
         FetchLines = fetchLines;
         FetchLineCount = fetchLineCount;
+
+        // What the cycle-mode loop and the end-of-block charge read, precomputed per retired
+        // count so that each is one load: the static total, whether any LOCK or I/O cost is in
+        // the block at all, and how many lines the front end fetched.
+        int n = fetchLineCount.Length;
+        OpCount = n;
+        Static = new int[n + 1];
+        FetchByRetired = new int[n + 1];
+        for (int k = 0; k <= n; k++)
+        {
+            Static[k] = prefix[3 * k] + prefix[(3 * k) + 1] + prefix[(3 * k) + 2];
+
+            // A faulting instruction was fetched too: k retired means instruction k (the one
+            // that faulted or was not reached) or, after the last one, the last.
+            int lastOp = k < n ? k : k - 1;
+            FetchByRetired[k] = lastOp < 0 ? 0 : fetchLineCount[lastOp];
+        }
+
+        Plain = prefix[(3 * n) + 1] == 0 && prefix[(3 * n) + 2] == 0;
     }
+
+    /// <summary>The block's instruction count.</summary>
+    public int OpCount { get; }
+
+    /// <summary>Base + LOCK + I/O cycles of the first k instructions, k = 0..n (the sum of a <see cref="Prefix"/> triple).</summary>
+    public int[] Static { get; }
+
+    /// <summary>No instruction of the block has a LOCK or I/O cost: every prefix is base cycles only.</summary>
+    public bool Plain { get; }
+
+    /// <summary>For k instructions retired, k = 0..n, how many of <see cref="FetchLines"/> the front end fetched.</summary>
+    public int[] FetchByRetired { get; }
 
     /// <summary>Triples (base, locked, I/O) of cycles for the first k instructions, k = 0..n, at index 3k.</summary>
     public int[] Prefix { get; }

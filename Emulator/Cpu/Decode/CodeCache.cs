@@ -50,7 +50,10 @@ public sealed class CodeCache : ICodeWriteObserver
     public IReadOnlyCollection<uint> Breakpoints => _breakpoints;
 
     /// <summary>True when any breakpoint is set (the CPU loop checks block starts only then).</summary>
-    public bool HasBreakpoints => _breakpoints.Count > 0;
+    public bool HasBreakpoints => _hasBreakpoints;
+
+    // Read before every block: a plain field, not the set's count behind two references.
+    private bool _hasBreakpoints;
 
     public bool IsBreakpoint(uint linear) => _breakpoints.Contains(linear);
 
@@ -62,6 +65,7 @@ public sealed class CodeCache : ICodeWriteObserver
     public void SetBreakpoint(uint linear, bool enabled)
     {
         bool changed = enabled ? _breakpoints.Add(linear) : _breakpoints.Remove(linear);
+        _hasBreakpoints = _breakpoints.Count > 0;
         if (changed)
         {
             FlushAll();
