@@ -124,32 +124,12 @@ public static unsafe class JitKernels
         return Exec.Next;
     }
 
+    /// <summary>ALU memory, register: <see cref="AluMI"/> with the register's value (reading it first changes nothing: a register read has no side effect).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int AluMR<O, S>(Cpu c, int seg, int baseReg, int indexReg, int scale, uint disp, bool addr16, int src)
         where O : IAluOp
         where S : ISize
-    {
-        uint ea = Ea(c, baseReg, indexReg, scale, disp, addr16);
-        if (!O.WritesResult)
-        {
-            if (!ReadMem<S>(c, seg, ea, out uint d))
-            {
-                return Exec.Fault;
-            }
-
-            O.Compute<S>(c, d, GetReg<S>(c, src));
-            return Exec.Next;
-        }
-
-        if (!BeginRmw<S>(c, seg, ea, out uint lin, out byte* host))
-        {
-            return Exec.Fault;
-        }
-
-        uint r = O.Compute<S>(c, RmwRead<S>(c, lin, host), GetReg<S>(c, src));
-        RmwWrite<S>(c, lin, host, r);
-        return Exec.Next;
-    }
+        => AluMI<O, S>(c, seg, baseReg, indexReg, scale, disp, addr16, GetReg<S>(c, src));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int AluMI<O, S>(Cpu c, int seg, int baseReg, int indexReg, int scale, uint disp, bool addr16, uint imm)
@@ -196,20 +176,6 @@ public static unsafe class JitKernels
         return Exec.Next;
     }
 
-    /// <summary>Branch.Go with a constant target.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Go(Cpu c, uint target)
-    {
-        if (target > c.Seg(SegReg.CS).Limit)
-        {
-            c.FaultWithCode(Vectors.GP, 0);
-            return Exec.Fault;
-        }
-
-        c.Eip = target;
-        return Exec.Jump;
-    }
-
     /// <summary>
     /// Jcc. JZ/JNZ after any lazy record read ZF from the result inline (the first test of
     /// <see cref="Cpu.Condition"/>, whose size mask is (1 &lt;&lt; (8 &lt;&lt; size)) - 1: 0xFF, 0xFFFF,
@@ -233,7 +199,7 @@ public static unsafe class JitKernels
 
         if (taken)
         {
-            return Go(c, target);
+            return Branch.Go(c, target);
         }
 
         c.Eip = next;
@@ -241,5 +207,5 @@ public static unsafe class JitKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int JmpRel(Cpu c, uint target) => Go(c, target);
+    public static int JmpRel(Cpu c, uint target) => Branch.Go(c, target);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Emulator.Cpu.Decode;
 using Emulator.Cpu.Segmentation;
 using Iced.Intel;
@@ -8,7 +9,9 @@ namespace Emulator.Cpu.Execute;
 public static unsafe class Branch
 {
     /// <summary>A new EIP must lie within the CS limit, else #GP(0) with EIP at the branch (SDM JMP/Jcc/CALL/RET).</summary>
-    private static int Go(Cpu c, uint target)
+    /// <remarks>Also the compiled blocks' branch (JitKernels), where the target is a constant.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int Go(Cpu c, uint target)
     {
         if (target > c.Seg(SegReg.CS).Limit)
         {
