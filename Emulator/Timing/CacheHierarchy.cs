@@ -41,6 +41,14 @@ internal sealed class L1Array
     public readonly uint[] Tags;
     public readonly ulong[] Stamps;
 
+    /// <summary>
+    /// Per slot, the L2 slot of the line it holds (meaningful only while the tag is non-zero).
+    /// The L2 is inclusive and moves a line only by evicting it, which back-invalidates every
+    /// L1 copy, so this stays exact for as long as the line is in the L1: an L1 eviction and an
+    /// upgrade find the L2 entry without scanning an L2 set (a host cache miss on a large L2).
+    /// </summary>
+    public readonly int[] L2Slot;
+
     /// <summary>Per set, the slot last touched (a hint only: always checked against the tag).</summary>
     public readonly int[] LastWay;
     public readonly int Ways;
@@ -52,6 +60,7 @@ internal sealed class L1Array
         int sets = size / (ways * lineSize);
         Tags = new uint[sets * ways];
         Stamps = new ulong[sets * ways];
+        L2Slot = new int[sets * ways];
         LastWay = new int[sets];
         Ways = ways;
         SetMask = (uint)sets - 1;
@@ -745,7 +754,7 @@ public sealed class CacheHierarchy
             }
         }
 
-        FillL1(port, port.D, line, state, ref mem);
+        FillL1(port, port.D, line, l2, state, ref mem);
         _l2Data[l2] |= port.Bit;
         return Charge(port, line, mem, coh);
     }
@@ -758,8 +767,8 @@ public sealed class CacheHierarchy
         c.L1DHits++;
         c.Upgrades++;
         port.Counters.Line(line << _lineShift).Upgrades++;
-        int l2 = FindL2(line);
-        Debug.Assert(l2 >= 0, "the L2 is inclusive");
+        int l2 = port.D.L2Slot[slot];
+        Debug.Assert(l2 == FindL2(line), "the L2 is inclusive, and an L1 slot knows its line's L2 slot");
         InvalidateCopies(port, line, l2, _l2Data[l2] & ~port.Bit, _l2Code[l2]);
         port.D.Tags[slot] = (line << 2) | (uint)MesiState.Modified;
         port.D.Touch(slot, line);
@@ -805,7 +814,7 @@ public sealed class CacheHierarchy
             }
         }
 
-        FillL1(port, port.I, line, MesiState.Shared, ref mem);
+        FillL1(port, port.I, line, l2, MesiState.Shared, ref mem);
         _l2Code[l2] |= port.Bit;
         return Charge(port, line, mem, coh);
     }
@@ -884,16 +893,19 @@ public sealed class CacheHierarchy
         victim.Counters.Line(address).InvalidationsReceived++;
     }
 
-    /// <summary>Puts <paramref name="line"/> in <paramref name="cache"/> (of <paramref name="port"/>), evicting the set's LRU line.</summary>
-    private void FillL1(CachePort port, L1Array cache, uint line, MesiState state, ref int mem)
+    /// <summary>
+    /// Puts <paramref name="line"/> (in L2 slot <paramref name="l2Slot"/>) in <paramref name="cache"/>
+    /// (of <paramref name="port"/>), evicting the set's LRU line.
+    /// </summary>
+    private void FillL1(CachePort port, L1Array cache, uint line, int l2Slot, MesiState state, ref int mem)
     {
         int slot = cache.Victim(line);
         uint old = cache.Tags[slot];
         if (old != 0)
         {
-            uint oldLine = old >> 2;
-            int l2 = FindL2(oldLine);
-            Debug.Assert(l2 >= 0, "the L2 is inclusive");
+            // The evicted line's L2 slot is remembered (no scan of its L2 set).
+            int l2 = cache.L2Slot[slot];
+            Debug.Assert(l2 == FindL2(old >> 2), "the L2 is inclusive, and an L1 slot knows its line's L2 slot");
             if (cache == port.D)
             {
                 _l2Data[l2] &= ~port.Bit;
@@ -911,6 +923,7 @@ public sealed class CacheHierarchy
         }
 
         cache.Tags[slot] = (line << 2) | (uint)state;
+        cache.L2Slot[slot] = l2Slot;
         cache.Touch(slot, line);
 
         // The filled line is its cache's most recently used; the other L1's filter stays.
@@ -951,30 +964,49 @@ public sealed class CacheHierarchy
     /// <summary>The L2 slot of <paramref name="line"/> after an L1 miss: an L2 hit, or a DRAM fill (evicting, back-invalidating).</summary>
     private int LookupOrFillL2(CachePort port, uint line, ref int mem)
     {
-        int slot = FindL2(line);
-        if (slot >= 0)
+        // One pass over the set's tags finds the line or, failing that, the first empty way;
+        // only a miss in a full set then reads the stamps (no second pass over the tags). The
+        // victim is the one the two-pass form chose: the first empty way, else the first way
+        // with the smallest stamp. No bounds checks: the set is within the arrays by construction.
+        ref uint tags = ref MemoryMarshal.GetArrayDataReference(_l2Tags);
+        ref ulong stamps = ref MemoryMarshal.GetArrayDataReference(_l2Stamps);
+        int first = (int)(line & _l2SetMask) * _l2Ways;
+        int end = first + _l2Ways;
+        uint want = line << 2;
+        int slot = -1;
+        for (int w = first; w < end; w++)
         {
-            port.Counters.L2Hits++;
-            _l2Stamps[slot] = ++_l2Clock;
-            mem += _l2Hit;
-            return slot;
+            uint t = Unsafe.Add(ref tags, w);
+            if (t == 0)
+            {
+                if (slot < 0)
+                {
+                    slot = w;
+                }
+            }
+            else if ((t & ~3u) == want)
+            {
+                port.Counters.L2Hits++;
+                Unsafe.Add(ref stamps, w) = ++_l2Clock;
+                mem += _l2Hit;
+                return w;
+            }
         }
 
         port.Counters.L2Misses++;
         mem += _dram;
-        int first = (int)(line & _l2SetMask) * _l2Ways;
-        slot = first;
-        for (int w = first; w < first + _l2Ways; w++)
+        if (slot < 0)
         {
-            if (_l2Tags[w] == 0)
+            slot = first;
+            ulong best = Unsafe.Add(ref stamps, first);
+            for (int w = first + 1; w < end; w++)
             {
-                slot = w;
-                break;
-            }
-
-            if (_l2Stamps[w] < _l2Stamps[slot])
-            {
-                slot = w;
+                ulong stamp = Unsafe.Add(ref stamps, w);
+                if (stamp < best)
+                {
+                    slot = w;
+                    best = stamp;
+                }
             }
         }
 
