@@ -503,16 +503,26 @@ public sealed class CacheHierarchy
     private readonly int _lineShift;
 
     // The L2: per way a tag word (line << 2) | Dirty | Valid (0 when empty), an LRU stamp, and
-    // the L1D and L1I core-valid bitmaps.
+    // the L1D and L1I core-valid bitmaps (one L2Sharers).
     private const uint L2Valid = 1;
     private const uint L2Dirty = 2;
     private readonly uint[] _l2Tags;
     private readonly ulong[] _l2Stamps;
-    private readonly ulong[] _l2Data;
-    private readonly ulong[] _l2Code;
+    private readonly L2Sharers[] _l2Sharers;
     private readonly int _l2Ways;
     private readonly uint _l2SetMask;
     private ulong _l2Clock;
+
+    /// <summary>
+    /// A way's L1D and L1I core-valid bitmaps, side by side: a miss reads and updates both of
+    /// the way it fills, so they share one host cache line (an L2 of megabytes is mostly out of
+    /// the host's caches, and two parallel arrays cost two host misses per modelled miss).
+    /// </summary>
+    private struct L2Sharers
+    {
+        public ulong Data;
+        public ulong Code;
+    }
 
     private readonly int _l1Hit;
     private readonly int _l2Hit;
@@ -547,8 +557,7 @@ public sealed class CacheHierarchy
         _l2SetMask = (uint)l2Sets - 1;
         _l2Tags = new uint[l2Sets * _l2Ways];
         _l2Stamps = new ulong[l2Sets * _l2Ways];
-        _l2Data = new ulong[l2Sets * _l2Ways];
-        _l2Code = new ulong[l2Sets * _l2Ways];
+        _l2Sharers = new L2Sharers[l2Sets * _l2Ways];
         _l1Hit = config.L1HitLatency;
         _l2Hit = config.L2HitLatency;
         _dram = config.DramLatency;
@@ -593,7 +602,7 @@ public sealed class CacheHierarchy
     public ulong DataSharers(uint physAddr)
     {
         int i = FindL2(physAddr >> _lineShift);
-        return i < 0 ? 0 : _l2Data[i];
+        return i < 0 ? 0 : _l2Sharers[i].Data;
     }
 
     /// <summary>
@@ -608,7 +617,7 @@ public sealed class CacheHierarchy
         int slot = d.Find(line);
         var state = slot < 0 ? MesiState.Invalid : (MesiState)(d.Tags[slot] & 3);
         int l2 = FindL2(line);
-        ulong others = l2 < 0 ? 0 : _l2Data[l2] & ~_ports[cpu].Bit;
+        ulong others = l2 < 0 ? 0 : _l2Sharers[l2].Data & ~_ports[cpu].Bit;
         string Cpus(ulong mask) => string.Join(", ", Enumerable.Range(0, _ports.Length).Where(i => (mask >> i & 1) != 0).Select(i => $"CPU {i}"));
         if (state != MesiState.Invalid)
         {
@@ -675,8 +684,7 @@ public sealed class CacheHierarchy
 
         Array.Clear(_l2Tags);
         Array.Clear(_l2Stamps);
-        Array.Clear(_l2Data);
-        Array.Clear(_l2Code);
+        Array.Clear(_l2Sharers);
         _l2Clock = 0;
     }
 
@@ -691,11 +699,11 @@ public sealed class CacheHierarchy
         int mem = 0;
         int coh = 0;
         int l2 = LookupOrFillL2(port, line, ref mem);
-        ulong others = _l2Data[l2] & ~port.Bit;
+        ulong others = _l2Sharers[l2].Data & ~port.Bit;
         MesiState state;
         if (!write)
         {
-            state = others == 0 && _l2Code[l2] == 0 ? MesiState.Exclusive : MesiState.Shared;
+            state = others == 0 && _l2Sharers[l2].Code == 0 ? MesiState.Exclusive : MesiState.Shared;
             if (BitOperations.PopCount(others) == 1)
             {
                 CachePort owner = _ports[BitOperations.TrailingZeroCount(others)];
@@ -742,12 +750,12 @@ public sealed class CacheHierarchy
                 owner.ForgetData();
                 owner.GoneLine = line;
                 Invalidated(port, owner, line << _lineShift);
-                _l2Data[l2] &= ~others;
+                _l2Sharers[l2].Data &= ~others;
                 others = 0;
                 invalidated = true;
             }
 
-            invalidated |= InvalidateCopies(port, line, l2, others, _l2Code[l2]);
+            invalidated |= InvalidateCopies(port, line, l2, others, _l2Sharers[l2].Code);
             if (invalidated && coh == 0)
             {
                 coh = _invalidate;
@@ -755,7 +763,7 @@ public sealed class CacheHierarchy
         }
 
         FillL1(port, port.D, line, l2, state, ref mem);
-        _l2Data[l2] |= port.Bit;
+        _l2Sharers[l2].Data |= port.Bit;
         return Charge(port, line, mem, coh);
     }
 
@@ -769,7 +777,7 @@ public sealed class CacheHierarchy
         port.Counters.Line(line << _lineShift).Upgrades++;
         int l2 = port.D.L2Slot[slot];
         Debug.Assert(l2 == FindL2(line), "the L2 is inclusive, and an L1 slot knows its line's L2 slot");
-        InvalidateCopies(port, line, l2, _l2Data[l2] & ~port.Bit, _l2Code[l2]);
+        InvalidateCopies(port, line, l2, _l2Sharers[l2].Data & ~port.Bit, _l2Sharers[l2].Code);
         port.D.Tags[slot] = (line << 2) | (uint)MesiState.Modified;
         port.D.Touch(slot, line);
         port.MruRead = port.MruWrite = line;
@@ -784,7 +792,7 @@ public sealed class CacheHierarchy
         int mem = 0;
         int coh = 0;
         int l2 = LookupOrFillL2(port, line, ref mem);
-        ulong holders = _l2Data[l2];
+        ulong holders = _l2Sharers[l2].Data;
         if (BitOperations.PopCount(holders) == 1)
         {
             // A single L1D copy may be Exclusive or Modified: it becomes Shared (written back if Modified).
@@ -815,7 +823,7 @@ public sealed class CacheHierarchy
         }
 
         FillL1(port, port.I, line, l2, MesiState.Shared, ref mem);
-        _l2Code[l2] |= port.Bit;
+        _l2Sharers[l2].Code |= port.Bit;
         return Charge(port, line, mem, coh);
     }
 
@@ -880,8 +888,8 @@ public sealed class CacheHierarchy
             }
         }
 
-        _l2Data[l2] &= ~data;
-        _l2Code[l2] &= ~code;
+        _l2Sharers[l2].Data &= ~data;
+        _l2Sharers[l2].Code &= ~code;
         return any;
     }
 
@@ -908,7 +916,7 @@ public sealed class CacheHierarchy
             Debug.Assert(l2 == FindL2(old >> 2), "the L2 is inclusive, and an L1 slot knows its line's L2 slot");
             if (cache == port.D)
             {
-                _l2Data[l2] &= ~port.Bit;
+                _l2Sharers[l2].Data &= ~port.Bit;
                 if ((old & 3) == (uint)MesiState.Modified)
                 {
                     _l2Tags[l2] |= L2Dirty;
@@ -918,7 +926,7 @@ public sealed class CacheHierarchy
             }
             else
             {
-                _l2Code[l2] &= ~port.Bit;
+                _l2Sharers[l2].Code &= ~port.Bit;
             }
         }
 
@@ -1014,7 +1022,7 @@ public sealed class CacheHierarchy
         if (old != 0)
         {
             uint oldLine = old >> 2;
-            for (ulong m = _l2Data[slot]; m != 0; m &= m - 1)
+            for (ulong m = _l2Sharers[slot].Data; m != 0; m &= m - 1)
             {
                 CachePort p = _ports[BitOperations.TrailingZeroCount(m)];
                 int s = p.D.Find(oldLine);
@@ -1029,7 +1037,7 @@ public sealed class CacheHierarchy
                 p.Counters.BackInvalidations++;
             }
 
-            for (ulong m = _l2Code[slot]; m != 0; m &= m - 1)
+            for (ulong m = _l2Sharers[slot].Code; m != 0; m &= m - 1)
             {
                 CachePort p = _ports[BitOperations.TrailingZeroCount(m)];
                 p.I.Tags[p.I.Find(oldLine)] = 0;
@@ -1045,8 +1053,7 @@ public sealed class CacheHierarchy
         }
 
         _l2Tags[slot] = (line << 2) | L2Valid;
-        _l2Data[slot] = 0;
-        _l2Code[slot] = 0;
+        _l2Sharers[slot] = default;
         _l2Stamps[slot] = ++_l2Clock;
         return slot;
     }
