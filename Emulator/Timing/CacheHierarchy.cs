@@ -41,6 +41,14 @@ internal sealed class L1Array
     public readonly uint[] Tags;
     public readonly ulong[] Stamps;
 
+    /// <summary>
+    /// Per slot, the L2 slot of the line it holds (meaningful only while the tag is non-zero).
+    /// The L2 is inclusive and moves a line only by evicting it, which back-invalidates every
+    /// L1 copy, so this stays exact for as long as the line is in the L1: an L1 eviction and an
+    /// upgrade find the L2 entry without scanning an L2 set (a host cache miss on a large L2).
+    /// </summary>
+    public readonly int[] L2Slot;
+
     /// <summary>Per set, the slot last touched (a hint only: always checked against the tag).</summary>
     public readonly int[] LastWay;
     public readonly int Ways;
@@ -52,6 +60,7 @@ internal sealed class L1Array
         int sets = size / (ways * lineSize);
         Tags = new uint[sets * ways];
         Stamps = new ulong[sets * ways];
+        L2Slot = new int[sets * ways];
         LastWay = new int[sets];
         Ways = ways;
         SetMask = (uint)sets - 1;
@@ -494,16 +503,26 @@ public sealed class CacheHierarchy
     private readonly int _lineShift;
 
     // The L2: per way a tag word (line << 2) | Dirty | Valid (0 when empty), an LRU stamp, and
-    // the L1D and L1I core-valid bitmaps.
+    // the L1D and L1I core-valid bitmaps (one L2Sharers).
     private const uint L2Valid = 1;
     private const uint L2Dirty = 2;
     private readonly uint[] _l2Tags;
     private readonly ulong[] _l2Stamps;
-    private readonly ulong[] _l2Data;
-    private readonly ulong[] _l2Code;
+    private readonly L2Sharers[] _l2Sharers;
     private readonly int _l2Ways;
     private readonly uint _l2SetMask;
     private ulong _l2Clock;
+
+    /// <summary>
+    /// A way's L1D and L1I core-valid bitmaps, side by side: a miss reads and updates both of
+    /// the way it fills, so they share one host cache line (an L2 of megabytes is mostly out of
+    /// the host's caches, and two parallel arrays cost two host misses per modelled miss).
+    /// </summary>
+    private struct L2Sharers
+    {
+        public ulong Data;
+        public ulong Code;
+    }
 
     private readonly int _l1Hit;
     private readonly int _l2Hit;
@@ -538,8 +557,7 @@ public sealed class CacheHierarchy
         _l2SetMask = (uint)l2Sets - 1;
         _l2Tags = new uint[l2Sets * _l2Ways];
         _l2Stamps = new ulong[l2Sets * _l2Ways];
-        _l2Data = new ulong[l2Sets * _l2Ways];
-        _l2Code = new ulong[l2Sets * _l2Ways];
+        _l2Sharers = new L2Sharers[l2Sets * _l2Ways];
         _l1Hit = config.L1HitLatency;
         _l2Hit = config.L2HitLatency;
         _dram = config.DramLatency;
@@ -584,7 +602,7 @@ public sealed class CacheHierarchy
     public ulong DataSharers(uint physAddr)
     {
         int i = FindL2(physAddr >> _lineShift);
-        return i < 0 ? 0 : _l2Data[i];
+        return i < 0 ? 0 : _l2Sharers[i].Data;
     }
 
     /// <summary>
@@ -599,7 +617,7 @@ public sealed class CacheHierarchy
         int slot = d.Find(line);
         var state = slot < 0 ? MesiState.Invalid : (MesiState)(d.Tags[slot] & 3);
         int l2 = FindL2(line);
-        ulong others = l2 < 0 ? 0 : _l2Data[l2] & ~_ports[cpu].Bit;
+        ulong others = l2 < 0 ? 0 : _l2Sharers[l2].Data & ~_ports[cpu].Bit;
         string Cpus(ulong mask) => string.Join(", ", Enumerable.Range(0, _ports.Length).Where(i => (mask >> i & 1) != 0).Select(i => $"CPU {i}"));
         if (state != MesiState.Invalid)
         {
@@ -666,8 +684,7 @@ public sealed class CacheHierarchy
 
         Array.Clear(_l2Tags);
         Array.Clear(_l2Stamps);
-        Array.Clear(_l2Data);
-        Array.Clear(_l2Code);
+        Array.Clear(_l2Sharers);
         _l2Clock = 0;
     }
 
@@ -682,11 +699,11 @@ public sealed class CacheHierarchy
         int mem = 0;
         int coh = 0;
         int l2 = LookupOrFillL2(port, line, ref mem);
-        ulong others = _l2Data[l2] & ~port.Bit;
+        ulong others = _l2Sharers[l2].Data & ~port.Bit;
         MesiState state;
         if (!write)
         {
-            state = others == 0 && _l2Code[l2] == 0 ? MesiState.Exclusive : MesiState.Shared;
+            state = others == 0 && _l2Sharers[l2].Code == 0 ? MesiState.Exclusive : MesiState.Shared;
             if (BitOperations.PopCount(others) == 1)
             {
                 CachePort owner = _ports[BitOperations.TrailingZeroCount(others)];
@@ -733,20 +750,20 @@ public sealed class CacheHierarchy
                 owner.ForgetData();
                 owner.GoneLine = line;
                 Invalidated(port, owner, line << _lineShift);
-                _l2Data[l2] &= ~others;
+                _l2Sharers[l2].Data &= ~others;
                 others = 0;
                 invalidated = true;
             }
 
-            invalidated |= InvalidateCopies(port, line, l2, others, _l2Code[l2]);
+            invalidated |= InvalidateCopies(port, line, l2, others, _l2Sharers[l2].Code);
             if (invalidated && coh == 0)
             {
                 coh = _invalidate;
             }
         }
 
-        FillL1(port, port.D, line, state, ref mem);
-        _l2Data[l2] |= port.Bit;
+        FillL1(port, port.D, line, l2, state, ref mem);
+        _l2Sharers[l2].Data |= port.Bit;
         return Charge(port, line, mem, coh);
     }
 
@@ -758,9 +775,9 @@ public sealed class CacheHierarchy
         c.L1DHits++;
         c.Upgrades++;
         port.Counters.Line(line << _lineShift).Upgrades++;
-        int l2 = FindL2(line);
-        Debug.Assert(l2 >= 0, "the L2 is inclusive");
-        InvalidateCopies(port, line, l2, _l2Data[l2] & ~port.Bit, _l2Code[l2]);
+        int l2 = port.D.L2Slot[slot];
+        Debug.Assert(l2 == FindL2(line), "the L2 is inclusive, and an L1 slot knows its line's L2 slot");
+        InvalidateCopies(port, line, l2, _l2Sharers[l2].Data & ~port.Bit, _l2Sharers[l2].Code);
         port.D.Tags[slot] = (line << 2) | (uint)MesiState.Modified;
         port.D.Touch(slot, line);
         port.MruRead = port.MruWrite = line;
@@ -775,7 +792,7 @@ public sealed class CacheHierarchy
         int mem = 0;
         int coh = 0;
         int l2 = LookupOrFillL2(port, line, ref mem);
-        ulong holders = _l2Data[l2];
+        ulong holders = _l2Sharers[l2].Data;
         if (BitOperations.PopCount(holders) == 1)
         {
             // A single L1D copy may be Exclusive or Modified: it becomes Shared (written back if Modified).
@@ -805,8 +822,8 @@ public sealed class CacheHierarchy
             }
         }
 
-        FillL1(port, port.I, line, MesiState.Shared, ref mem);
-        _l2Code[l2] |= port.Bit;
+        FillL1(port, port.I, line, l2, MesiState.Shared, ref mem);
+        _l2Sharers[l2].Code |= port.Bit;
         return Charge(port, line, mem, coh);
     }
 
@@ -871,8 +888,8 @@ public sealed class CacheHierarchy
             }
         }
 
-        _l2Data[l2] &= ~data;
-        _l2Code[l2] &= ~code;
+        _l2Sharers[l2].Data &= ~data;
+        _l2Sharers[l2].Code &= ~code;
         return any;
     }
 
@@ -884,19 +901,22 @@ public sealed class CacheHierarchy
         victim.Counters.Line(address).InvalidationsReceived++;
     }
 
-    /// <summary>Puts <paramref name="line"/> in <paramref name="cache"/> (of <paramref name="port"/>), evicting the set's LRU line.</summary>
-    private void FillL1(CachePort port, L1Array cache, uint line, MesiState state, ref int mem)
+    /// <summary>
+    /// Puts <paramref name="line"/> (in L2 slot <paramref name="l2Slot"/>) in <paramref name="cache"/>
+    /// (of <paramref name="port"/>), evicting the set's LRU line.
+    /// </summary>
+    private void FillL1(CachePort port, L1Array cache, uint line, int l2Slot, MesiState state, ref int mem)
     {
         int slot = cache.Victim(line);
         uint old = cache.Tags[slot];
         if (old != 0)
         {
-            uint oldLine = old >> 2;
-            int l2 = FindL2(oldLine);
-            Debug.Assert(l2 >= 0, "the L2 is inclusive");
+            // The evicted line's L2 slot is remembered (no scan of its L2 set).
+            int l2 = cache.L2Slot[slot];
+            Debug.Assert(l2 == FindL2(old >> 2), "the L2 is inclusive, and an L1 slot knows its line's L2 slot");
             if (cache == port.D)
             {
-                _l2Data[l2] &= ~port.Bit;
+                _l2Sharers[l2].Data &= ~port.Bit;
                 if ((old & 3) == (uint)MesiState.Modified)
                 {
                     _l2Tags[l2] |= L2Dirty;
@@ -906,11 +926,12 @@ public sealed class CacheHierarchy
             }
             else
             {
-                _l2Code[l2] &= ~port.Bit;
+                _l2Sharers[l2].Code &= ~port.Bit;
             }
         }
 
         cache.Tags[slot] = (line << 2) | (uint)state;
+        cache.L2Slot[slot] = l2Slot;
         cache.Touch(slot, line);
 
         // The filled line is its cache's most recently used; the other L1's filter stays.
@@ -951,30 +972,49 @@ public sealed class CacheHierarchy
     /// <summary>The L2 slot of <paramref name="line"/> after an L1 miss: an L2 hit, or a DRAM fill (evicting, back-invalidating).</summary>
     private int LookupOrFillL2(CachePort port, uint line, ref int mem)
     {
-        int slot = FindL2(line);
-        if (slot >= 0)
+        // One pass over the set's tags finds the line or, failing that, the first empty way;
+        // only a miss in a full set then reads the stamps (no second pass over the tags). The
+        // victim is the one the two-pass form chose: the first empty way, else the first way
+        // with the smallest stamp. No bounds checks: the set is within the arrays by construction.
+        ref uint tags = ref MemoryMarshal.GetArrayDataReference(_l2Tags);
+        ref ulong stamps = ref MemoryMarshal.GetArrayDataReference(_l2Stamps);
+        int first = (int)(line & _l2SetMask) * _l2Ways;
+        int end = first + _l2Ways;
+        uint want = line << 2;
+        int slot = -1;
+        for (int w = first; w < end; w++)
         {
-            port.Counters.L2Hits++;
-            _l2Stamps[slot] = ++_l2Clock;
-            mem += _l2Hit;
-            return slot;
+            uint t = Unsafe.Add(ref tags, w);
+            if (t == 0)
+            {
+                if (slot < 0)
+                {
+                    slot = w;
+                }
+            }
+            else if ((t & ~3u) == want)
+            {
+                port.Counters.L2Hits++;
+                Unsafe.Add(ref stamps, w) = ++_l2Clock;
+                mem += _l2Hit;
+                return w;
+            }
         }
 
         port.Counters.L2Misses++;
         mem += _dram;
-        int first = (int)(line & _l2SetMask) * _l2Ways;
-        slot = first;
-        for (int w = first; w < first + _l2Ways; w++)
+        if (slot < 0)
         {
-            if (_l2Tags[w] == 0)
+            slot = first;
+            ulong best = Unsafe.Add(ref stamps, first);
+            for (int w = first + 1; w < end; w++)
             {
-                slot = w;
-                break;
-            }
-
-            if (_l2Stamps[w] < _l2Stamps[slot])
-            {
-                slot = w;
+                ulong stamp = Unsafe.Add(ref stamps, w);
+                if (stamp < best)
+                {
+                    slot = w;
+                    best = stamp;
+                }
             }
         }
 
@@ -982,7 +1022,7 @@ public sealed class CacheHierarchy
         if (old != 0)
         {
             uint oldLine = old >> 2;
-            for (ulong m = _l2Data[slot]; m != 0; m &= m - 1)
+            for (ulong m = _l2Sharers[slot].Data; m != 0; m &= m - 1)
             {
                 CachePort p = _ports[BitOperations.TrailingZeroCount(m)];
                 int s = p.D.Find(oldLine);
@@ -997,7 +1037,7 @@ public sealed class CacheHierarchy
                 p.Counters.BackInvalidations++;
             }
 
-            for (ulong m = _l2Code[slot]; m != 0; m &= m - 1)
+            for (ulong m = _l2Sharers[slot].Code; m != 0; m &= m - 1)
             {
                 CachePort p = _ports[BitOperations.TrailingZeroCount(m)];
                 p.I.Tags[p.I.Find(oldLine)] = 0;
@@ -1013,8 +1053,7 @@ public sealed class CacheHierarchy
         }
 
         _l2Tags[slot] = (line << 2) | L2Valid;
-        _l2Data[slot] = 0;
-        _l2Code[slot] = 0;
+        _l2Sharers[slot] = default;
         _l2Stamps[slot] = ++_l2Clock;
         return slot;
     }
