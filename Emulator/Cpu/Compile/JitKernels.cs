@@ -115,13 +115,8 @@ public static unsafe class JitKernels
             return Exec.Fault;
         }
 
-        uint r = O.Compute<S>(c, GetReg<S>(c, dst), src);
-        if (O.WritesResult)
-        {
-            SetReg<S>(c, dst, r);
-        }
-
-        return Exec.Next;
+        // Then as a register, immediate operation with the value read.
+        return AluRI<O, S>(c, dst, src);
     }
 
     /// <summary>ALU memory, register: <see cref="AluMI"/> with the register's value (reading it first changes nothing: a register read has no side effect).</summary>
