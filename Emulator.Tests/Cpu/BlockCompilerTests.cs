@@ -1,4 +1,5 @@
 using Emulator.Cpu;
+using Emulator.Cpu.Compile;
 using Emulator.Platform;
 using Emulator.Tests.Integration;
 using Iced.Intel;
@@ -168,6 +169,12 @@ public class BlockCompilerTests
         }
 
         Assert.Equal(expected, h.Cpu.Ebx);
+    }
+
+    [Fact]
+    public void EveryHandlerTableEntryNamesAHandlerAndItsKernel()
+    {
+        Assert.Empty(BlockCompiler.UnresolvedTableEntries());
     }
 
     [Fact]

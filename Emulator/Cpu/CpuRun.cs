@@ -85,6 +85,9 @@ public sealed unsafe partial class Cpu
         _instructionEnd = instructionEnd;
         _sliceLimit = cycleLimit;
         SliceEndRequested = false;
+        // Every test this loop makes before it enters a block has its twin in JitLoopBack, which
+        // decides whether a compiled self-loop may skip this loop: a test added here must be
+        // added there too.
         while (State == RunState.Running && Cycles < _sliceLimit && Instructions < instructionEnd && !SliceEndRequested)
         {
             cycleLimit = _sliceLimit;
@@ -264,15 +267,15 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.NoInlining)]
     private CompiledBlock CompileBlock(Block block, long hot)
     {
-        int[]? prefix = null;
+        int[]? statics = null;
         if (_cache is not null)
         {
-            prefix = (block.Timing ??= BlockTiming.Build(block, _lineSize)).Prefix;
+            statics = (block.Timing ??= BlockTiming.Build(block, _lineSize)).Static;
         }
 
         long tierUp = hot * JitKernelFactor;
         bool kernels = block.ExecCount >= tierUp;
-        CompiledBlock compiled = BlockCompiler.Compile(block, prefix, kernels);
+        CompiledBlock compiled = BlockCompiler.Compile(block, statics, kernels);
         block.Compiled = compiled;
         block.CompiledForCycles = _cache is not null;
         block.JitTierUpAt = kernels ? long.MaxValue : tierUp;

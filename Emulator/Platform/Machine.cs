@@ -569,10 +569,10 @@ public sealed class Machine : IDisposable, IMachineControl
     /// counters keep running), the local APICs, IOAPIC, 8259s, PIT, UART and system ports to
     /// their power-up state, RAM and the CMOS kept. Then what the firmware does: with CMOS
     /// shutdown status 0x05 or 0x0A the boot CPU jumps through the warm-reset vector at 0x467
-    /// (real mode, the status is cleared, nothing is reloaded); otherwise the firmware tables and the
-    /// image are loaded again (as QEMU reloads its -kernel) and its entry runs in the Multiboot
-    /// entry state; the rest of RAM keeps what the guest left. The
-    /// application processors wait for STARTUP.
+    /// (real mode, the status is cleared, nothing is reloaded); otherwise the firmware tables
+    /// and the image are loaded again (as QEMU reloads its -kernel) and its entry runs in the
+    /// Multiboot entry state; the rest of RAM keeps what the guest left. The application
+    /// processors wait for STARTUP.
     /// </summary>
     public void Reset(string why)
     {

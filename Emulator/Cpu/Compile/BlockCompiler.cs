@@ -132,15 +132,16 @@ public static class BlockCompiler
     private static long _compiled;
 
     /// <summary>
-    /// Compiles <paramref name="block"/>. <paramref name="prefix"/> is the block's cycle-mode
-    /// static-cost prefix sums (<see cref="BlockTiming.Prefix"/>) or null in the functional mode.
+    /// Compiles <paramref name="block"/>. <paramref name="statics"/> is the block's cycle-mode
+    /// static cost of its first k instructions (<see cref="BlockTiming.Static"/>) or null in the
+    /// functional mode.
     /// With <paramref name="kernels"/> the hottest handlers are compiled as their
     /// <see cref="JitKernels"/> twins with constant fields: the fastest code, but the JIT's
     /// inlining of them makes a compile cost about 0.2-0.5 ms per such instruction (5-15 ms for a
     /// block of 31) against 0.5-1 ms for the whole block without; so the CPU compiles a hot block
     /// without kernels first and again with them only once it has run many times more.
     /// </summary>
-    public static unsafe CompiledBlock Compile(Block block, int[]? prefix, bool kernels = true)
+    public static unsafe CompiledBlock Compile(Block block, int[]? statics, bool kernels = true)
     {
         MicroOp[] ops = block.Ops;
         // Bound to the block (a closed delegate over the first argument: called without the
@@ -215,13 +216,12 @@ public static class BlockCompiler
                 il.Emit(OpCodes.Brtrue, exit);
             }
 
-            if (prefix is not null)
+            if (statics is not null)
             {
                 // if (cpu.Cycles + static cost of ops 0..k >= slice limit) leave
-                int i = (k + 1) * 3;
                 il.Emit(OpCodes.Ldarg_1);
                 il.Emit(OpCodes.Ldfld, CyclesField);
-                il.Emit(OpCodes.Ldc_I8, (long)prefix[i] + prefix[i + 1] + prefix[i + 2]);
+                il.Emit(OpCodes.Ldc_I8, (long)statics[k + 1]);
                 il.Emit(OpCodes.Add);
                 il.Emit(OpCodes.Ldarg_1);
                 il.Emit(OpCodes.Ldfld, SliceLimitField);
@@ -262,6 +262,32 @@ public static class BlockCompiler
         il.Emit(OpCodes.Ret);
         Interlocked.Increment(ref _compiled);
         return (CompiledBlock)dm.CreateDelegate(typeof(CompiledBlock), block);
+    }
+
+    /// <summary>
+    /// The entries of the handler tables (<c>NoExitHandlers</c>, <c>Specialised</c>) that name no
+    /// handler, or no <see cref="JitKernels"/> method: the tables are keyed by name, so a renamed
+    /// handler would silently lose its kernel (same results, slower) unless a test asks this.
+    /// </summary>
+    internal static IEnumerable<string> UnresolvedTableEntries()
+    {
+        var named = HandlerMap.Value.Values
+            .Select(m => m.IsGenericMethod ? m.GetGenericMethodDefinition() : m)
+            .Select(m => (m.DeclaringType!.Name, m.Name))
+            .ToHashSet();
+        foreach (var key in NoExitHandlers.Concat(Specialised.Keys).Where(k => !named.Contains(k)))
+        {
+            yield return $"no handler {key.Type}.{key.Method}";
+        }
+
+        foreach (var (key, kernel) in Specialised)
+        {
+            MethodInfo[] candidates = [.. typeof(JitKernels).GetMethods().Where(m => m.Name == kernel.Name)];
+            if (candidates.Length != 1 || candidates[0].GetParameters().Length != kernel.Args.Length + 1)
+            {
+                yield return $"{key.Type}.{key.Method}: no single JitKernels.{kernel.Name} taking the CPU and {kernel.Args.Length} fields";
+            }
+        }
     }
 
     /// <summary>

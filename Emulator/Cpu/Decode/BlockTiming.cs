@@ -12,11 +12,11 @@ namespace Emulator.Cpu.Decode;
 /// </summary>
 public sealed class BlockTiming
 {
+    /// <param name="fetchLineCount">For instruction i, how many of <paramref name="fetchLines"/> hold instructions 0..i.</param>
     private BlockTiming(int[] prefix, uint[] fetchLines, int[] fetchLineCount)
     {
         Prefix = prefix;
         FetchLines = fetchLines;
-        FetchLineCount = fetchLineCount;
 
         // What the cycle-mode loop and the end-of-block charge read, precomputed per retired
         // count so that each is one load: the static total, whether any LOCK or I/O cost is in
@@ -56,8 +56,6 @@ public sealed class BlockTiming
     /// <summary>Physical addresses of the code lines the block covers, in fetch order.</summary>
     public uint[] FetchLines { get; }
 
-    /// <summary>For instruction i, how many of <see cref="FetchLines"/> hold instructions 0..i.</summary>
-    public int[] FetchLineCount { get; }
 
     public static BlockTiming Build(Block block, int lineSize)
     {
