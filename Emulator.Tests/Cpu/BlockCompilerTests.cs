@@ -180,7 +180,7 @@ public class BlockCompilerTests
     [Fact]
     public void EverySpecialisedFormGivesTheInterpretersState()
     {
-        // The forms BlockCompiler emits as JitKernels with constant fields, at every operand
+        // The forms BlockCompiler emits as the handlers' field forms with constant fields, at every operand
         // size, with base, index, scale, displacement and a segment override, and the flags
         // they leave read back through PUSHFD and conditional jumps; 300 iterations.
         var state = AssertSameAsInterpreter(

@@ -19,7 +19,8 @@ public delegate int CompiledBlock(Cpu cpu);
 ///
 /// The compiled method is the interpreter loop unrolled for one block: for each micro-op its
 /// handler (the handler method is found from the micro-op's function pointer): the hottest
-/// ones as their <see cref="JitKernels"/> twin with the op's fields as constants (inlined, once
+/// ones as their field form (the overload beside the handler that takes the op's fields instead
+/// of the op, and which the handler itself calls) with the fields as constants (inlined, once
 /// the block is very hot), the rest called through the pointer with the micro-op passed by
 /// reference from the block's array; then the tests the loop makes after every instruction that can fire: the handler's
 /// result; <see cref="Cpu.ExitRequested"/> except after handlers that never set it (register
@@ -70,15 +71,13 @@ public static class BlockCompiler
         ("Shift", "RI"), ("Shift", "RC"),
     ];
 
-    /// <summary>A micro-op field passed to a <see cref="JitKernels"/> method as a constant.</summary>
+    /// <summary>A micro-op field passed to a handler's field form as a constant.</summary>
     private enum Field
     {
         Seg,
-        Base,
-        Index,
-        Scale,
-        Disp,
-        Addr16,
+
+        /// <summary>The effective address: <see cref="Operands.Ea(Cpu, int, int, int, uint, bool)"/> with the op's base, index, scale, displacement and address size as constants.</summary>
+        Ea,
         Dst,
         Src,
         Imm,
@@ -86,38 +85,59 @@ public static class BlockCompiler
         NextEip,
     }
 
-    private static readonly Field[] Mem = [Field.Seg, Field.Base, Field.Index, Field.Scale, Field.Disp, Field.Addr16];
+    private static readonly Field[] Mem = [Field.Seg, Field.Ea];
 
     /// <summary>
-    /// Handlers compiled as their <see cref="JitKernels"/> twin (same name and generic
-    /// arguments), with these fields of the op as constant arguments after the CPU.
+    /// Handlers compiled as their field form: the overload of the same name on the same type that
+    /// takes these fields of the op (after the CPU) instead of the op, called with constants.
     /// </summary>
-    private static readonly Dictionary<(string Type, string Method), (string Name, Field[] Args)> Specialised = new()
+    private static readonly Dictionary<(string Type, string Method), Field[]> Specialised = new()
     {
-        [("DataMove", "MovRR")] = ("MovRR", [Field.Dst, Field.Src]),
-        [("DataMove", "MovRI")] = ("MovRI", [Field.Dst, Field.Imm]),
-        [("DataMove", "MovRM")] = ("MovRM", [.. Mem, Field.Dst]),
-        [("DataMove", "MovMR")] = ("MovMR", [.. Mem, Field.Src]),
-        [("DataMove", "MovMI")] = ("MovMI", [.. Mem, Field.Imm]),
-        [("Alu", "RR")] = ("AluRR", [Field.Dst, Field.Src]),
-        [("Alu", "RI")] = ("AluRI", [Field.Dst, Field.Imm]),
-        [("Alu", "RM")] = ("AluRM", [.. Mem, Field.Dst]),
-        [("Alu", "MR")] = ("AluMR", [.. Mem, Field.Src]),
-        [("Alu", "MI")] = ("AluMI", [.. Mem, Field.Imm]),
-        [("Alu", "UnaryR")] = ("UnaryR", [Field.Dst]),
-        [("Shift", "RI")] = ("ShiftRI", [Field.Dst, Field.Imm]),
-        [("Branch", "Jcc")] = ("Jcc", [Field.Cc, Field.Imm, Field.NextEip]),
-        [("Branch", "JmpRel")] = ("JmpRel", [Field.Imm]),
+        [("DataMove", "MovRR")] = [Field.Dst, Field.Src],
+        [("DataMove", "MovRI")] = [Field.Dst, Field.Imm],
+        [("DataMove", "MovRM")] = [.. Mem, Field.Dst],
+        [("DataMove", "MovMR")] = [.. Mem, Field.Src],
+        [("DataMove", "MovMI")] = [.. Mem, Field.Imm],
+        [("Alu", "RR")] = [Field.Dst, Field.Src],
+        [("Alu", "RI")] = [Field.Dst, Field.Imm],
+        [("Alu", "RM")] = [.. Mem, Field.Dst],
+        [("Alu", "MR")] = [.. Mem, Field.Src],
+        [("Alu", "MI")] = [.. Mem, Field.Imm],
+        [("Alu", "UnaryR")] = [Field.Dst],
+        [("Shift", "RI")] = [Field.Dst, Field.Imm],
+        [("Branch", "Jcc")] = [Field.Cc, Field.Imm, Field.NextEip],
+        [("Branch", "JmpRel")] = [Field.Imm],
     };
+
+    private static readonly MethodInfo ConstantEa = typeof(Operands).GetMethod(nameof(Operands.Ea), [typeof(Cpu), typeof(int), typeof(int), typeof(int), typeof(uint), typeof(bool)])!;
+
+    /// <summary>The field form of <paramref name="handler"/> (a definition, not instantiated) taking <paramref name="fields"/>, or null.</summary>
+    private static MethodInfo? FieldForm(MethodInfo handler, Field[] fields) =>
+        handler.DeclaringType!.GetMethods(BindingFlags.Static | BindingFlags.Public)
+            .SingleOrDefault(m => m.Name == handler.Name && m.GetParameters().Length == fields.Length + 1 &&
+                m.GetParameters()[0].ParameterType == typeof(Cpu) && !m.GetParameters()[1].ParameterType.IsByRef);
+
+    /// <summary>Pushes a field of <paramref name="op"/> as a constant (the effective address as its computation from constants).</summary>
+    private static void EmitField(ILGenerator il, in MicroOp op, Field f)
+    {
+        if (f == Field.Ea)
+        {
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldc_I4, (int)op.Base);
+            il.Emit(OpCodes.Ldc_I4, (int)op.Index);
+            il.Emit(OpCodes.Ldc_I4, (int)op.Scale);
+            il.Emit(OpCodes.Ldc_I4, unchecked((int)op.Disp));
+            il.Emit(OpCodes.Ldc_I4, (op.Flags & OpFlags.Addr16) != 0 ? 1 : 0);
+            il.Emit(OpCodes.Call, ConstantEa);
+            return;
+        }
+
+        il.Emit(OpCodes.Ldc_I4, FieldValue(in op, f));
+    }
 
     private static int FieldValue(in MicroOp op, Field f) => f switch
     {
         Field.Seg => op.Seg,
-        Field.Base => op.Base,
-        Field.Index => op.Index,
-        Field.Scale => op.Scale,
-        Field.Disp => unchecked((int)op.Disp),
-        Field.Addr16 => (op.Flags & OpFlags.Addr16) != 0 ? 1 : 0,
         Field.Dst => op.Dst,
         Field.Src => op.Src,
         Field.Imm => unchecked((int)op.Imm),
@@ -135,8 +155,8 @@ public static class BlockCompiler
     /// Compiles <paramref name="block"/>. <paramref name="statics"/> is the block's cycle-mode
     /// static cost of its first k instructions (<see cref="BlockTiming.Static"/>) or null in the
     /// functional mode.
-    /// With <paramref name="kernels"/> the hottest handlers are compiled as their
-    /// <see cref="JitKernels"/> twins with constant fields: the fastest code, but the JIT's
+    /// With <paramref name="kernels"/> the hottest handlers are compiled as their field forms
+    /// with constant fields (<c>Specialised</c>): the fastest code, but the JIT's
     /// inlining of them makes a compile cost about 0.2-0.5 ms per such instruction (5-15 ms for a
     /// block of 31) against 0.5-1 ms for the whole block without; so the CPU compiles a hot block
     /// without kernels first and again with them only once it has run many times more.
@@ -164,26 +184,33 @@ public static class BlockCompiler
             nint fn = (nint)ops[k].Fn;
             bool canExit = true;
             MethodInfo? target = handlers.GetValueOrDefault(fn);
-            (string? Name, Field[]? Args) kernel = default;
+            Field[]? fields = null;
+            MethodInfo? form = null;
             if (target is not null)
             {
                 MethodInfo def = target.IsGenericMethod ? target.GetGenericMethodDefinition() : target;
                 var key = (def.DeclaringType!.Name, def.Name);
                 canExit = !NoExitHandlers.Contains(key);
-                kernel = kernels ? Specialised.GetValueOrDefault(key) : default;
+                if (kernels && Specialised.TryGetValue(key, out fields))
+                {
+                    form = FieldForm(def, fields);
+                    if (form is { IsGenericMethodDefinition: true })
+                    {
+                        form = form.MakeGenericMethod(target.GetGenericArguments());
+                    }
+                }
             }
 
             il.Emit(OpCodes.Ldarg_1);
-            if (kernel.Name is not null)
+            if (form is not null)
             {
-                // The handler's kernel twin with the op's fields as constants.
-                foreach (Field f in kernel.Args!)
+                // The handler's field form with the op's fields as constants (inlined).
+                foreach (Field f in fields!)
                 {
-                    il.Emit(OpCodes.Ldc_I4, FieldValue(in ops[k], f));
+                    EmitField(il, in ops[k], f);
                 }
 
-                MethodInfo km = typeof(JitKernels).GetMethod(kernel.Name)!;
-                il.Emit(OpCodes.Call, km.IsGenericMethodDefinition ? km.MakeGenericMethod(target!.GetGenericArguments()) : km);
+                il.Emit(OpCodes.Call, form);
             }
             else
             {
@@ -266,26 +293,29 @@ public static class BlockCompiler
 
     /// <summary>
     /// The entries of the handler tables (<c>NoExitHandlers</c>, <c>Specialised</c>) that name no
-    /// handler, or no <see cref="JitKernels"/> method: the tables are keyed by name, so a renamed
-    /// handler would silently lose its kernel (same results, slower) unless a test asks this.
+    /// handler, or no field form: the tables are keyed by name, so a renamed handler would
+    /// silently lose its compiled form (same results, slower) unless a test asks this.
     /// </summary>
     internal static IEnumerable<string> UnresolvedTableEntries()
     {
         var named = HandlerMap.Value.Values
             .Select(m => m.IsGenericMethod ? m.GetGenericMethodDefinition() : m)
-            .Select(m => (m.DeclaringType!.Name, m.Name))
-            .ToHashSet();
-        foreach (var key in NoExitHandlers.Concat(Specialised.Keys).Where(k => !named.Contains(k)))
+            .GroupBy(m => (m.DeclaringType!.Name, m.Name))
+            .ToDictionary(g => g.Key, g => g.First());
+        foreach (var key in NoExitHandlers.Where(k => !named.ContainsKey(k)))
         {
             yield return $"no handler {key.Type}.{key.Method}";
         }
 
-        foreach (var (key, kernel) in Specialised)
+        foreach (var (key, fields) in Specialised)
         {
-            MethodInfo[] candidates = [.. typeof(JitKernels).GetMethods().Where(m => m.Name == kernel.Name)];
-            if (candidates.Length != 1 || candidates[0].GetParameters().Length != kernel.Args.Length + 1)
+            if (!named.TryGetValue(key, out MethodInfo? handler))
             {
-                yield return $"{key.Type}.{key.Method}: no single JitKernels.{kernel.Name} taking the CPU and {kernel.Args.Length} fields";
+                yield return $"no handler {key.Type}.{key.Method}";
+            }
+            else if (FieldForm(handler, fields) is null)
+            {
+                yield return $"{key.Type}.{key.Method}: no single field form taking the CPU and {fields.Length} fields";
             }
         }
     }

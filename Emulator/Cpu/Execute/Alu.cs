@@ -200,27 +200,31 @@ public struct NotOp : IUnaryOp
 /// </summary>
 public static unsafe class Alu
 {
+    // Each hot handler is a call of its field form (the op's fields as parameters, inlined):
+    // the IL block compiler calls the field form with the fields as constants (BlockCompiler),
+    // so the interpreter and the compiled code run one body.
     public static int RR<O, S>(Cpu c, ref MicroOp op)
         where O : IAluOp
-        where S : ISize
-    {
-        uint r = O.Compute<S>(c, GetReg<S>(c, op.Dst), GetReg<S>(c, op.Src));
-        if (O.WritesResult)
-        {
-            SetReg<S>(c, op.Dst, r);
-        }
+        where S : ISize => RR<O, S>(c, op.Dst, op.Src);
 
-        return Exec.Next;
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int RR<O, S>(Cpu c, int dst, int src)
+        where O : IAluOp
+        where S : ISize => RI<O, S>(c, dst, GetReg<S>(c, src));
 
     public static int RI<O, S>(Cpu c, ref MicroOp op)
         where O : IAluOp
+        where S : ISize => RI<O, S>(c, op.Dst, op.Imm);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int RI<O, S>(Cpu c, int dst, uint imm)
+        where O : IAluOp
         where S : ISize
     {
-        uint r = O.Compute<S>(c, GetReg<S>(c, op.Dst), op.Imm);
+        uint r = O.Compute<S>(c, GetReg<S>(c, dst), imm);
         if (O.WritesResult)
         {
-            SetReg<S>(c, op.Dst, r);
+            SetReg<S>(c, dst, r);
         }
 
         return Exec.Next;
@@ -228,79 +232,72 @@ public static unsafe class Alu
 
     public static int RM<O, S>(Cpu c, ref MicroOp op)
         where O : IAluOp
+        where S : ISize => RM<O, S>(c, op.Seg, Ea(c, ref op), op.Dst);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int RM<O, S>(Cpu c, int seg, uint ea, int dst)
+        where O : IAluOp
         where S : ISize
     {
-        if (!ReadMem<S>(c, op.Seg, Ea(c, ref op), out uint src))
+        if (!ReadMem<S>(c, seg, ea, out uint src))
         {
             return Exec.Fault;
         }
 
-        uint r = O.Compute<S>(c, GetReg<S>(c, op.Dst), src);
-        if (O.WritesResult)
-        {
-            SetReg<S>(c, op.Dst, r);
-        }
-
-        return Exec.Next;
+        // Then as register, immediate with the value read.
+        return RI<O, S>(c, dst, src);
     }
 
     public static int MR<O, S>(Cpu c, ref MicroOp op)
         where O : IAluOp
-        where S : ISize
-    {
-        uint ea = Ea(c, ref op);
-        if (!O.WritesResult)
-        {
-            if (!ReadMem<S>(c, op.Seg, ea, out uint d))
-            {
-                return Exec.Fault;
-            }
+        where S : ISize => MR<O, S>(c, op.Seg, Ea(c, ref op), op.Src);
 
-            O.Compute<S>(c, d, GetReg<S>(c, op.Src));
-            return Exec.Next;
-        }
-
-        if (!BeginRmw<S>(c, op.Seg, ea, out uint lin, out byte* host))
-        {
-            return Exec.Fault;
-        }
-
-        uint r = O.Compute<S>(c, RmwRead<S>(c, lin, host), GetReg<S>(c, op.Src));
-        RmwWrite<S>(c, lin, host, r);
-        return Exec.Next;
-    }
+    /// <summary>Memory, register: <see cref="MI{O, S}(Cpu, int, uint, uint)"/> with the register's value (a register read has no side effect, so reading it first changes nothing).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int MR<O, S>(Cpu c, int seg, uint ea, int src)
+        where O : IAluOp
+        where S : ISize => MI<O, S>(c, seg, ea, GetReg<S>(c, src));
 
     public static int MI<O, S>(Cpu c, ref MicroOp op)
         where O : IAluOp
+        where S : ISize => MI<O, S>(c, op.Seg, Ea(c, ref op), op.Imm);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int MI<O, S>(Cpu c, int seg, uint ea, uint imm)
+        where O : IAluOp
         where S : ISize
     {
-        uint ea = Ea(c, ref op);
         if (!O.WritesResult)
         {
-            if (!ReadMem<S>(c, op.Seg, ea, out uint d))
+            if (!ReadMem<S>(c, seg, ea, out uint d))
             {
                 return Exec.Fault;
             }
 
-            O.Compute<S>(c, d, op.Imm);
+            O.Compute<S>(c, d, imm);
             return Exec.Next;
         }
 
-        if (!BeginRmw<S>(c, op.Seg, ea, out uint lin, out byte* host))
+        if (!BeginRmw<S>(c, seg, ea, out uint lin, out byte* host))
         {
             return Exec.Fault;
         }
 
-        uint r = O.Compute<S>(c, RmwRead<S>(c, lin, host), op.Imm);
+        uint r = O.Compute<S>(c, RmwRead<S>(c, lin, host), imm);
         RmwWrite<S>(c, lin, host, r);
         return Exec.Next;
     }
 
     public static int UnaryR<O, S>(Cpu c, ref MicroOp op)
         where O : IUnaryOp
+        where S : ISize => UnaryR<O, S>(c, op.Dst);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int UnaryR<O, S>(Cpu c, int dst)
+        where O : IUnaryOp
         where S : ISize
     {
-        SetReg<S>(c, op.Dst, O.Compute<S>(c, GetReg<S>(c, op.Dst)));
+        SetReg<S>(c, dst, O.Compute<S>(c, GetReg<S>(c, dst)));
         return Exec.Next;
     }
 

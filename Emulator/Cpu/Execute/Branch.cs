@@ -9,9 +9,8 @@ namespace Emulator.Cpu.Execute;
 public static unsafe class Branch
 {
     /// <summary>A new EIP must lie within the CS limit, else #GP(0) with EIP at the branch (SDM JMP/Jcc/CALL/RET).</summary>
-    /// <remarks>Also the compiled blocks' branch (JitKernels), where the target is a constant.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static int Go(Cpu c, uint target)
+    private static int Go(Cpu c, uint target)
     {
         if (target > c.Seg(SegReg.CS).Limit)
         {
@@ -23,18 +22,44 @@ public static unsafe class Branch
         return Exec.Jump;
     }
 
-    public static int Jcc(Cpu c, ref MicroOp op)
+    public static int Jcc(Cpu c, ref MicroOp op) => Jcc(c, op.Cc, op.Imm, op.NextEip);
+
+    /// <summary>
+    /// The field form of Jcc, which compiled blocks call with constants (BlockCompiler). JZ/JNZ
+    /// after any lazy record read ZF from the result inline (the first test of
+    /// <see cref="Cpu.Condition"/>, whose size mask is (1 &lt;&lt; (8 &lt;&lt; size)) - 1: 0xFF,
+    /// 0xFFFF, 0xFFFFFFFF, and 0 for the unused size 3, where the 64-bit shift count wraps to 0);
+    /// everything else calls Condition. With a constant condition the test folds away.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Jcc(Cpu c, int cc, uint target, uint next)
     {
-        if (c.Condition(op.Cc))
+        bool taken;
+        int lazy = c.LazyOp;
+        if ((cc == 4 || cc == 5) && lazy != 0)
         {
-            return Go(c, op.Imm);
+            bool zero = (c.LazyResult & (uint)((1UL << (8 << (lazy & 3))) - 1)) == 0;
+            taken = cc == 4 ? zero : !zero;
+        }
+        else
+        {
+            taken = c.Condition(cc);
         }
 
-        c.Eip = op.NextEip;
+        if (taken)
+        {
+            return Go(c, target);
+        }
+
+        c.Eip = next;
         return Exec.Jump;
     }
 
-    public static int JmpRel(Cpu c, ref MicroOp op) => Go(c, op.Imm);
+    public static int JmpRel(Cpu c, ref MicroOp op) => JmpRel(c, op.Imm);
+
+    /// <summary>The field form of JmpRel (see Jcc).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int JmpRel(Cpu c, uint target) => Go(c, target);
 
     public static int JmpR(Cpu c, ref MicroOp op) =>
         Go(c, op.OpSize == 2 ? c.RegWord(op.Src) : c.RegDword(op.Src));

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Emulator.Cpu.Decode;
 using Emulator.Cpu.Segmentation;
 using Iced.Intel;
@@ -8,37 +9,60 @@ namespace Emulator.Cpu.Execute;
 /// <summary>MOV and friends, LEA, XCHG, PUSH/POP of general operands, SETcc, CMOVcc, BSWAP, CBW..CDQ, LAHF/SAHF.</summary>
 public static unsafe class DataMove
 {
+    // Each hot handler is a call of its field form (the op's fields as parameters, inlined):
+    // the IL block compiler calls the field form with the fields as constants (BlockCompiler),
+    // so the interpreter and the compiled code run one body.
     public static int MovRR<S>(Cpu c, ref MicroOp op)
+        where S : ISize => MovRR<S>(c, op.Dst, op.Src);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int MovRR<S>(Cpu c, int dst, int src)
         where S : ISize
     {
-        SetReg<S>(c, op.Dst, GetReg<S>(c, op.Src));
+        SetReg<S>(c, dst, GetReg<S>(c, src));
         return Exec.Next;
     }
 
     public static int MovRI<S>(Cpu c, ref MicroOp op)
+        where S : ISize => MovRI<S>(c, op.Dst, op.Imm);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int MovRI<S>(Cpu c, int dst, uint imm)
         where S : ISize
     {
-        SetReg<S>(c, op.Dst, op.Imm);
+        SetReg<S>(c, dst, imm);
         return Exec.Next;
     }
 
     public static int MovRM<S>(Cpu c, ref MicroOp op)
+        where S : ISize => MovRM<S>(c, op.Seg, Ea(c, ref op), op.Dst);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int MovRM<S>(Cpu c, int seg, uint ea, int dst)
         where S : ISize
     {
-        if (!ReadMem<S>(c, op.Seg, Ea(c, ref op), out uint v))
+        if (!ReadMem<S>(c, seg, ea, out uint v))
         {
             return Exec.Fault;
         }
 
-        SetReg<S>(c, op.Dst, v);
+        SetReg<S>(c, dst, v);
         return Exec.Next;
     }
 
     public static int MovMR<S>(Cpu c, ref MicroOp op)
-        where S : ISize => WriteMem<S>(c, op.Seg, Ea(c, ref op), GetReg<S>(c, op.Src)) ? Exec.Next : Exec.Fault;
+        where S : ISize => MovMR<S>(c, op.Seg, Ea(c, ref op), op.Src);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int MovMR<S>(Cpu c, int seg, uint ea, int src)
+        where S : ISize => WriteMem<S>(c, seg, ea, GetReg<S>(c, src)) ? Exec.Next : Exec.Fault;
 
     public static int MovMI<S>(Cpu c, ref MicroOp op)
-        where S : ISize => WriteMem<S>(c, op.Seg, Ea(c, ref op), op.Imm) ? Exec.Next : Exec.Fault;
+        where S : ISize => MovMI<S>(c, op.Seg, Ea(c, ref op), op.Imm);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int MovMI<S>(Cpu c, int seg, uint ea, uint imm)
+        where S : ISize => WriteMem<S>(c, seg, ea, imm) ? Exec.Next : Exec.Fault;
 
     /// <summary>MOVZX/MOVSX: source size S, destination size in op.OpSize (2 or 4), sign extension when op.Cc = 1.</summary>
     public static int ExtendR<S>(Cpu c, ref MicroOp op)

@@ -77,6 +77,33 @@ public static unsafe class Operands
         return ea;
     }
 
+    /// <summary>
+    /// The same for operands that are constants in a compiled block (BlockCompiler): an absent
+    /// base or index register (<see cref="Reg.Zero"/>) is left out at compile time instead of
+    /// read as 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Ea(Cpu c, int baseReg, int indexReg, int scale, uint disp, bool addr16)
+    {
+        uint ea = disp;
+        if (baseReg != Reg.Zero)
+        {
+            ea += c.R(baseReg);
+        }
+
+        if (indexReg != Reg.Zero)
+        {
+            ea += c.R(indexReg) << scale;
+        }
+
+        if (addr16)
+        {
+            ea &= 0xFFFF;
+        }
+
+        return ea;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint GetReg<S>(Cpu c, int byteOffset)
         where S : ISize

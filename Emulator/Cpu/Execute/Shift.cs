@@ -228,9 +228,15 @@ public static unsafe class Shift
 
     public static int RI<O, S>(Cpu c, ref MicroOp op)
         where O : IShiftOp
+        where S : ISize => RI<O, S>(c, op.Dst, op.Imm);
+
+    /// <summary>The field form of <see cref="RI{O, S}(Cpu, ref MicroOp)"/>, which compiled blocks call with constants (BlockCompiler).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int RI<O, S>(Cpu c, int dst, uint imm)
+        where O : IShiftOp
         where S : ISize
     {
-        SetReg<S>(c, op.Dst, O.Compute<S>(c, GetReg<S>(c, op.Dst), (int)op.Imm));
+        SetReg<S>(c, dst, O.Compute<S>(c, GetReg<S>(c, dst), (int)imm));
         return Exec.Next;
     }
 
